@@ -20,6 +20,7 @@ declare -A need=(
   [nft]=nftables
   [ssh]=openssh-client
   [ssh-keygen]=openssh-client
+  [sshd]=openssh-server
   [keepalived]=keepalived
   [tcpdump]=tcpdump
   [curl]=curl
