@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {KaopsCommand} from '../cli/kaops-command.js'
 import {ExitCode} from '../model/exit-codes.js'
+import {KaopsError} from '../model/errors.js'
 import type {DesiredHost} from '../model/desired-state.js'
 import {runPlan} from '../plan/run-plan.js'
 import {kaopsdArtifact} from '../plan/kaopsd-artifact.js'
@@ -59,7 +60,9 @@ async function inventoryModules(): Promise<{
 }> {
   const load = '../inventory/load.js'
   const render = '../render/render-hosts.js'
-  const [l, r] = (await Promise.all([import(load), import(render)])) as [
+  const [l, r] = (await Promise.all([import(load), import(render)]).catch((error: unknown) => {
+    throw new KaopsError(`this build has no inventory loader or renderer yet: ${(error as Error).message}`)
+  })) as [
     {loadInventory(path: string): Promise<unknown>},
     {renderHosts(inventory: unknown): DesiredHost[]},
   ]

@@ -38,6 +38,14 @@ export interface ExecResult {
   signal?: string
 }
 
+/**
+ * The command line sent for `command`: through `sudo -n` (never prompting: a password prompt
+ * would hang a rollout) when the login user is not root and the target allows sudo.
+ */
+export function commandLine(target: Pick<SshTarget, 'user' | 'sudo'>, command: string, privileged: boolean): string {
+  return privileged && target.user !== 'root' && target.sudo ? `sudo -n sh -c ${shq(command)}` : command
+}
+
 export function expandHome(p: string): string {
   return p === '~' ? homedir() : p.startsWith('~/') ? homedir() + p.slice(1) : p
 }
@@ -181,8 +189,7 @@ export class RemoteHost {
 
   /** Run a shell command; resolves with its output and exit code (non-zero is not an error). */
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const privileged = opts.privileged ?? true
-    const full = privileged && this.usesSudo ? `sudo -n sh -c ${shq(command)}` : command
+    const full = commandLine(this.target, command, opts.privileged ?? true)
     return new Promise((resolve, reject) => {
       this.client.exec(full, (err, stream: ClientChannel) => {
         if (err) {

@@ -14,6 +14,8 @@ import {KaopsError} from '../../src/model/errors.js'
 import {ExitCode} from '../../src/model/exit-codes.js'
 import {RemoteHost} from '../../src/remote/connection.js'
 import {gatherActualState} from '../../src/remote/gather.js'
+import {computePlan} from '../../src/plan/compute.js'
+import {isPlanStale} from '../../src/plan/fingerprint.js'
 
 const SSHD = '/usr/sbin/sshd'
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, {stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8'})
@@ -209,6 +211,13 @@ test('remote layer against a real sshd in a netns', async (t) => {
       const closed = actual.get('closed-port')
       assert.ok(closed instanceof KaopsError)
       assert.match(closed.message, /host closed-port .*ECONNREFUSED/)
+      // End to end: the plan over what was read names the unreachable host and plans the other.
+      const plan = computePlan(hosts, actual)
+      assert.deepEqual(plan.errors.map((e) => e.host), ['closed-port'])
+      const byId = new Map(plan.hosts[0]!.changes.map((c) => [c.id, c.action]))
+      assert.equal(byId.get(file), 'no-op')
+      assert.equal(byId.get(join(dir, 'absent.conf')), 'create')
+      assert.equal(isPlanStale(plan, await gatherActualState(hosts.slice(0, 1), {connectTimeoutMs: 5000})), false)
     })
   } finally {
     if (sshd && sshd.exitCode === null) {
