@@ -66,8 +66,8 @@ export function buildProbeScript(req: ProbeRequest, opts: {contentLimit?: number
     '    echo "$1 0"',
     '  fi',
     '}',
-    // ps I KEY: the value in effect, read from /proc/sys (sysctl(8) may be absent).
-    'ps() {',
+    // psys I KEY: the value in effect, read from /proc/sys (sysctl(8) may be absent).
+    'psys() {',
     `  f=/proc/sys/$(printf '%s' "$2" | tr './' '/.')`,
     '  if [ -r "$f" ] && v=$(b64 < "$f" 2>/dev/null); then echo "S $1 1 $v"; else echo "S $1 0"; fi',
     '}',
@@ -89,7 +89,7 @@ export function buildProbeScript(req: ProbeRequest, opts: {contentLimit?: number
     `  done < ${MANAGED_LIST_PATH}`,
     'fi',
   )
-  req.sysctl.forEach((k, i) => lines.push(`ps ${i} ${shq(k)}`))
+  req.sysctl.forEach((k, i) => lines.push(`psys ${i} ${shq(k)}`))
   req.units.forEach((u, i) => lines.push(`pu ${i} ${shq(u)}`))
   lines.push(
     'if [ -f "$bin" ]; then',
