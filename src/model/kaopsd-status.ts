@@ -1,0 +1,78 @@
+/**
+ * What `kaopsd status --json` prints and the control socket answers: the contract between the
+ * daemon and everything that reads it (kaops plan/apply/verify, operators' scripts).
+ * Bump format_version on any incompatible change.
+ */
+
+export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP'
+
+/** keepalived's per-instance counters, under keepalived's own names. */
+export interface VrrpInstanceStats {
+  advert_rcvd: number
+  advert_sent: number
+  become_master: number
+  release_master: number
+  packet_len_err: number
+  ip_ttl_err: number
+  invalid_type_rcvd: number
+  addr_list_err: number
+  invalid_authtype: number
+  authtype_mismatch: number
+  auth_failure: number
+  pri_zero_rcvd: number
+  pri_zero_sent: number
+}
+
+export interface VrrpInstanceStatus {
+  name: string
+  state: VrrpStateName
+  vrid: number
+  interface: string
+  version: 2 | 3
+  family: 4 | 6
+  /** Configured priority. */
+  priority: number
+  /** After track scripts, interfaces and files. */
+  effectivePriority: number
+  /** CIDR strings, as configured. */
+  vips: string[]
+  /** Primary address of the router currently believed master (this one when MASTER). */
+  masterAddress: string | null
+  /** Why the last transition happened, as logged. */
+  lastTransition: {at: string; from: VrrpStateName; to: VrrpStateName; reason: string} | null
+  syncGroup: string | null
+  stats: VrrpInstanceStats
+}
+
+export interface RealServerStatus {
+  address: string
+  port: number
+  weight: number
+  up: boolean
+  lastCheck: {at: string; ok: boolean; detail: string; latencyMs: number} | null
+}
+
+export interface VirtualServerStatus {
+  /** "198.18.0.100:80", "fwmark 1" or "group NAME". */
+  key: string
+  address: string | null
+  port: number | null
+  protocol: 'TCP' | 'UDP' | 'SCTP'
+  backend: 'ipvs' | 'nftables' | 'none'
+  quorumUp: boolean
+  realServers: RealServerStatus[]
+}
+
+export interface KaopsdStatus {
+  format_version: 1
+  version: string
+  pid: number
+  uptimeSeconds: number
+  configPath: string
+  /** sha256 of the configuration as loaded (after includes), for drift checks. */
+  configHash: string
+  /** The release directory name when run from /opt/kaops/releases/<id>, else null. */
+  release: string | null
+  instances: VrrpInstanceStatus[]
+  virtualServers: VirtualServerStatus[]
+}
