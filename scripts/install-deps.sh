@@ -39,7 +39,13 @@ if ((${#missing[@]})); then
   echo "install-deps: apt-get install ${pkgs[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >&2
-  apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2
+  # Packages such as keepalived and openssh-server would start their daemons on this machine;
+  # the tests start their own in network namespaces, so forbid service starts while installing.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [[ ! -e $policy ]]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; own_policy=1; fi
+  apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2 || { ((own_policy)) && rm -f "$policy"; exit 1; }
+  ((own_policy)) && rm -f "$policy"
   # The Debian keepalived package enables its service; the tests run their own instances.
   if [[ " ${pkgs[*]} " == *" keepalived "* ]]; then
     systemctl disable --now keepalived >/dev/null 2>&1 || true
