@@ -1,0 +1,121 @@
+import {closeSync, openSync} from 'node:fs'
+import {chmod, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {netnsPids} from './netns.js'
+import {startDetached} from './runner.js'
+
+/**
+ * A lab host's life: systemd-nspawn booting real systemd in the host's own network namespace.
+ * This machine may have no systemd as PID 1 (no machined, no scopes), so nspawn runs as a plain
+ * background process, not registered anywhere, tracked by its pid.
+ */
+
+export interface ContainerSpec {
+  /** Machine name (kaops-NAME): how we recognise our nspawn among processes. */
+  machine: string
+  hostname: string
+  root: string
+  netnsPath: string
+  logFile: string
+}
+
+export function nspawnArgs(c: ContainerSpec): string[] {
+  return [
+    '--quiet',
+    '--boot',
+    // No machined here to register with and no systemd to make a scope: stay a plain process.
+    '--register=no',
+    '--keep-unit',
+    `--directory=${c.root}`,
+    `--machine=${c.machine}`,
+    `--hostname=${c.hostname}`,
+    `--network-namespace-path=${c.netnsPath}`,
+    // kaopsd and keepalived send VRRP over raw sockets and join multicast groups; nftables too.
+    '--capability=CAP_NET_ADMIN,CAP_NET_RAW',
+    '--resolv-conf=off',
+    '--timezone=off',
+    '--link-journal=no',
+    // The console goes to a log file for boot failures; nothing reads it interactively.
+    '--console=read-only',
+  ]
+}
+
+/** Starts the container; resolves with the nspawn pid (booting continues in the background). */
+export async function startContainer(c: ContainerSpec): Promise<number> {
+  const fd = openSync(c.logFile, 'a')
+  try {
+    return await startDetached('systemd-nspawn', nspawnArgs(c), fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Is `pid` our systemd-nspawn for `machine` (and not a recycled pid)? */
+export async function containerRunning(pid: number | undefined, machine: string): Promise<boolean> {
+  if (!pid) return false
+  try {
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
+    return argv.some((a) => a.endsWith('systemd-nspawn')) && argv.includes(`--machine=${machine}`)
+  } catch {
+    return false
+  }
+}
+
+/** The last lines of the console log, for error messages. */
+export async function consoleTail(logFile: string, lines = 5): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '')
+  // eslint-disable-next-line no-control-regex
+  const plain = text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '')
+  return plain.trim().split('\n').slice(-lines).join(' | ')
+}
+
+/**
+ * Stops a container: SIGTERM asks nspawn to halt the container's systemd cleanly; after
+ * `graceMs` nspawn is killed; then anything still inside the host's namespace is killed too
+ * (an orphaned container init would otherwise live on).
+ */
+export async function stopContainer(pid: number | undefined, machine: string, netns: string, graceMs = 15_000): Promise<void> {
+  if (pid && (await containerRunning(pid, machine))) {
+    process.kill(pid, 'SIGTERM')
+    const until = Date.now() + graceMs
+    while (Date.now() < until && (await containerRunning(pid, machine))) await sleep(100)
+    if (await containerRunning(pid, machine)) process.kill(pid, 'SIGKILL')
+  }
+  for (let i = 0; i < 50; i++) {
+    const left = await netnsPids(netns)
+    if (left.length === 0) break
+    for (const p of left) {
+      try {
+        process.kill(p, 'SIGKILL')
+      } catch {
+        // Gone already.
+      }
+    }
+    await sleep(100)
+  }
+  // nspawn leaves an empty propagation directory per machine behind.
+  await rm(join('/run/systemd/nspawn/propagate', machine), {recursive: true, force: true})
+}
+
+export interface Personality {
+  hostname: string
+  /** `ADDRESS NAME` lines for every lab host, so hosts find each other by name. */
+  hosts: Array<{name: string; address: string}>
+  hostKey: string
+  hostKeyPub: string
+  authorizedKey: string
+}
+
+/** Writes what makes a host itself into its root, before it boots. */
+export async function personalise(root: string, p: Personality): Promise<void> {
+  await writeFile(join(root, 'etc/hostname'), `${p.hostname}\n`)
+  const hosts = ['127.0.0.1 localhost', `127.0.1.1 ${p.hostname}`, '::1 localhost ip6-localhost ip6-loopback', ...p.hosts.map((h) => `${h.address} ${h.name}`)]
+  await writeFile(join(root, 'etc/hosts'), `${hosts.join('\n')}\n`)
+  await writeFile(join(root, 'etc/ssh/ssh_host_ed25519_key'), p.hostKey, {mode: 0o600})
+  await chmod(join(root, 'etc/ssh/ssh_host_ed25519_key'), 0o600)
+  await writeFile(join(root, 'etc/ssh/ssh_host_ed25519_key.pub'), `${p.hostKeyPub.trim()}\n`, {mode: 0o644})
+  await mkdir(join(root, 'root/.ssh'), {recursive: true, mode: 0o700})
+  await writeFile(join(root, 'root/.ssh/authorized_keys'), `${p.authorizedKey.trim()}\n`, {mode: 0o600})
+  await chmod(join(root, 'root/.ssh/authorized_keys'), 0o600)
+}
