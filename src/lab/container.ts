@@ -62,6 +62,16 @@ export async function containerRunning(pid: number | undefined, machine: string)
   }
 }
 
+async function exiting(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    // Field 3, after the parenthesised command name, is the state.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
 /** The last lines of the console log, for error messages. */
 export async function consoleTail(logFile: string, lines = 5): Promise<string> {
   const text = await readFile(logFile, 'utf8').catch(() => '')
@@ -81,6 +91,9 @@ export async function stopContainer(pid: number | undefined, machine: string, ne
     const until = Date.now() + graceMs
     while (Date.now() < until && (await containerRunning(pid, machine))) await sleep(100)
     if (await containerRunning(pid, machine)) process.kill(pid, 'SIGKILL')
+    // Its command line empties while it is still exiting: wait until it is really gone (or a
+    // zombie for its new parent to reap), so "no nspawn left" holds when we return.
+    for (let i = 0; i < 50 && (await exiting(pid)); i++) await sleep(100)
   }
   for (let i = 0; i < 50; i++) {
     const left = await netnsPids(netns)

@@ -250,9 +250,13 @@ async function upHost(
   }
 
   const net = await ensureHostNetwork({netns: rec.netns, veth: rec.veth, inside: host.interface, cidr: host.cidr, bridge: spec.bridge})
-  if (net.changed && action === 'unchanged') {
-    progress(`${host.name}: network repaired`)
-    action = 'repaired'
+  if (net.changed) {
+    // The inside end may have a new MAC: forget the old one rather than wait for it to go stale.
+    await tryRun('ip', ['neigh', 'flush', 'to', host.address, 'dev', spec.bridge])
+    if (action === 'unchanged') {
+      progress(`${host.name}: network repaired`)
+      action = 'repaired'
+    }
   }
 
   if (running) {
