@@ -85,11 +85,15 @@ export async function consoleTail(logFile: string, lines = 5): Promise<string> {
  * `graceMs` nspawn is killed; then anything still inside the host's namespace is killed too
  * (an orphaned container init would otherwise live on).
  */
-export async function stopContainer(pid: number | undefined, machine: string, netns: string, graceMs = 15_000): Promise<void> {
+export async function stopContainer(pid: number | undefined, machine: string, netns: string, graceMs = 12_000): Promise<void> {
   if (pid && (await containerRunning(pid, machine))) {
-    process.kill(pid, 'SIGTERM')
     const until = Date.now() + graceMs
-    while (Date.now() < until && (await containerRunning(pid, machine))) await sleep(100)
+    // Repeat the request now and then: a signal that reaches the container's systemd before it
+    // has set up its handlers (still booting) is lost, and nspawn forwards each one afresh.
+    for (let i = 0; Date.now() < until && (await containerRunning(pid, machine)); i++) {
+      if (i % 30 === 0) process.kill(pid, 'SIGTERM')
+      await sleep(100)
+    }
     if (await containerRunning(pid, machine)) process.kill(pid, 'SIGKILL')
     // Its command line empties while it is still exiting: wait until it is really gone (or a
     // zombie for its new parent to reap), so "no nspawn left" holds when we return.
