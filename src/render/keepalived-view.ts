@@ -128,7 +128,7 @@ function virtualServer(inv: Inventory, s: Service): KeepalivedView['virtualServe
 export function keepalivedView(inv: Inventory, director: Director): KeepalivedView {
   const vips = inv.vips.filter((v) => vipPriorities(v).some(([d]) => d === director.name))
   const vipNames = new Set(vips.map((v) => v.name))
-  const hasScripts = vips.some((v) => v.trackScripts.length > 0 || v.notify !== undefined) || inv.services.some((s) => s.healthCheck?.type === 'MISC_CHECK')
+  const hasScripts = vips.some((v) => v.trackScripts.length > 0 || v.notify !== undefined) || inv.services.some((s) => [s.healthCheck, ...s.realServers.map((r) => r.healthCheck)].some((h) => h?.type === 'MISC_CHECK'))
   const n = inv.notifications
   const ka = inv.keepalived
   const globalDefs: Line[] = [
