@@ -1,5 +1,5 @@
 import {existsSync} from 'node:fs'
-import {readFile, rm, rmdir, writeFile} from 'node:fs/promises'
+import {readdir, readFile, rm, rmdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {KaopsError} from '../model/errors.js'
@@ -145,13 +145,17 @@ export async function labUp(inventoryPath: string, opts: LabOptions = {}): Promi
       }
       await ensureBridge(spec.bridge, spec.hostCidr)
 
-      const actions = await Promise.all(
+      // Every host is let finish (or fail) before any cleanup, so none is started behind it.
+      const settled = await Promise.allSettled(
         spec.hosts.map(async (host) => {
           if (!state.hosts[host.name]) createdNow.add(host.name)
           const action = await upHost(spec, paths, state, save, host, base.dir, clientKey, opts.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, progress)
           return {name: host.name, roles: host.roles, address: host.address, action}
         }),
       )
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed) throw failed.reason
+      const actions = settled.map((r) => (r as PromiseFulfilledResult<LabUpResult['hosts'][number]>).value)
       changed ||= actions.some((a) => a.action !== 'unchanged')
 
       const hostKeys = await Promise.all(
@@ -164,7 +168,7 @@ export async function labUp(inventoryPath: string, opts: LabOptions = {}): Promi
       }
       state.knownHosts = spec.ssh.knownHosts
       await save()
-      await pruneBases(paths, new Set([base.dir, ...Object.values(state.hosts).map((h) => h.base)]))
+      await pruneBases(paths, new Set([base.dir, ...(await basesInUse(paths))]))
       return {
         inventory: spec.inventoryPath,
         bridge: spec.bridge,
@@ -188,11 +192,24 @@ export async function labUp(inventoryPath: string, opts: LabOptions = {}): Promi
         await deleteLink(spec.bridge).catch(() => {})
         delete state.bridge
       }
-      if (Object.keys(state.hosts).length === 0 && !state.bridge) await removeState(stateFile)
-      else await save()
+      if (Object.keys(state.hosts).length === 0 && !state.bridge) {
+        await removeState(stateFile)
+        await rmdir(join(paths.cacheDir, 'hosts')).catch(() => {})
+      } else await save()
       throw error
     }
   })
+}
+
+/** Base images any lab in this cache (any bridge's state file) still boots from. */
+async function basesInUse(paths: LabPaths): Promise<string[]> {
+  const used: string[] = []
+  for (const entry of await readdir(paths.cacheDir).catch(() => [] as string[])) {
+    if (!/^state-.*\.json$/.test(entry)) continue
+    const state = await readState(join(paths.cacheDir, entry)).catch(() => undefined)
+    for (const h of Object.values(state?.hosts ?? {})) used.push(h.base)
+  }
+  return used
 }
 
 /** Names `up` would use that something else already holds: never adopt, never remove them. */
