@@ -21,7 +21,7 @@ export class YamlSource {
   /** YAML syntax errors (and duplicate keys), each placed. */
   syntaxProblems(): Problem[] {
     return this.doc.errors.map((e) => {
-      const pos = e.linePos?.[0] ?? {line: 1, col: 1}
+      const pos = this.lines.linePos(e.pos[0])
       return {file: this.file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}
     })
   }
