@@ -1,0 +1,98 @@
+import { decodeAdvert, encodeAdvert } from './packet.js'
+import { createRouter, step, type RouterAction, type RouterConfig, type RouterEvent, type Router, type RouterStateName } from './router.js'
+import type { TimerName } from './timers.js'
+
+/**
+ * Runs routers on a virtual clock, for tests and golden traces: timers fire at their exact
+ * deadlines, and adverts one router sends reach the others (through the real codec, so the
+ * bytes are exercised too) after `latencyMs`. Pure: no real time, no sockets.
+ *
+ * Ordering at equal times: scheduled inputs first, then deliveries, then timers (deterministic).
+ */
+
+export interface LanInput {
+  at: number
+  /** Which router gets the event. */
+  router: string
+  /** A router event, or 'crash': the router vanishes silently (hard failure, no priority 0). */
+  event: RouterEvent | { kind: 'crash' }
+}
+
+export interface LanStep {
+  at: number
+  router: string
+  event: RouterEvent | { kind: 'crash' }
+  state: RouterStateName
+  priority: number
+  actions: RouterAction[]
+}
+
+interface Pending {
+  at: number
+  order: number
+  router: string
+  event: RouterEvent | { kind: 'crash' }
+}
+
+export interface LanResult {
+  steps: LanStep[]
+  routers: Record<string, Router>
+}
+
+export function runLan(configs: Record<string, RouterConfig>, inputs: LanInput[], untilMs: number, latencyMs = 0): LanResult {
+  const routers: Record<string, Router> = {}
+  const crashed = new Set<string>()
+  for (const [name, cfg] of Object.entries(configs)) routers[name] = createRouter(cfg, 0)
+  const queue: Pending[] = inputs.map((i, n) => ({ ...i, order: n }))
+  let order = inputs.length
+  const steps: LanStep[] = []
+  for (let guard = 0; guard < 100_000; guard++) {
+    // the earliest input/delivery, and the earliest timer of any live router
+    queue.sort((a, b) => a.at - b.at || a.order - b.order)
+    let timer: { at: number; router: string; timer: TimerName } | null = null
+    for (const [name, r] of Object.entries(routers)) {
+      if (crashed.has(name)) continue
+      for (const [t, at] of Object.entries(r.timers) as [TimerName, number][]) {
+        if (timer === null || at < timer.at || (at === timer.at && name < timer.router)) timer = { at, router: name, timer: t }
+      }
+    }
+    const next = queue[0]
+    let item: Pending
+    if (next && (timer === null || next.at <= timer.at)) item = queue.shift()!
+    else if (timer) item = { at: timer.at, order: -1, router: timer.router, event: { kind: 'timer', timer: timer.timer } }
+    else break
+    if (item.at > untilMs) break
+    if (crashed.has(item.router) || !routers[item.router]) continue
+    if (item.event.kind === 'crash') {
+      crashed.add(item.router)
+      const r = routers[item.router]!
+      steps.push({ at: item.at, router: item.router, event: item.event, state: r.state, priority: r.effectivePriority, actions: [] })
+      continue
+    }
+    const { router, actions } = step(routers[item.router]!, item.event, item.at)
+    routers[item.router] = router
+    steps.push({ at: item.at, router: item.router, event: item.event, state: router.state, priority: router.effectivePriority, actions })
+    for (const a of actions) {
+      if (a.kind !== 'sendAdvert') continue
+      const from = configs[item.router]!
+      for (const dst of a.destinations) {
+        const bytes = encodeAdvert(a.advert, { family: from.family, src: from.primaryAddress, dst })
+        for (const [name, cfg] of Object.entries(configs)) {
+          if (name === item.router || crashed.has(name)) continue
+          if (from.unicastPeers.length > 0 && !from.unicastPeers.includes(cfg.primaryAddress)) continue
+          const decoded = decodeAdvert(bytes, { family: cfg.family, src: from.primaryAddress, dst })
+          const event: RouterEvent = decoded.ok
+            ? { kind: 'advert', advert: decoded.advert, src: from.primaryAddress, dst, ttl: 255 }
+            : { kind: 'malformed', error: decoded.error, src: from.primaryAddress }
+          queue.push({ at: item.at + latencyMs, order: order++, router: name, event })
+        }
+      }
+    }
+  }
+  return { steps, routers }
+}
+
+/** One router alone on the virtual clock (adverts it sends go nowhere). */
+export function runTrace(config: RouterConfig, inputs: { at: number; event: RouterEvent }[], untilMs: number): LanResult {
+  return runLan({ r: config }, inputs.map((i) => ({ ...i, router: 'r' })), untilMs)
+}
