@@ -170,6 +170,8 @@ export function semanticIssues(inv: InventoryDoc): SemanticIssue[] {
 
     vip.trackInterfaces.forEach((t, i) => {
       if (vip.trackInterfaces.indexOf(t) !== i) add(at('trackInterfaces', i), `interface ${t} is tracked twice`)
+      const own = vipPriorities(vip).find(([dn]) => directors.has(dn) && vipInterface(vip, directors.get(dn)!) === t)
+      if (own) add(at('trackInterfaces', i), `${t} is ${own[0]}'s VRRP interface for ${vip.name}, which is always tracked; list only other interfaces`)
     })
   })
 

@@ -171,8 +171,9 @@ export function keepalivedView(inv: Inventory, director: Director): KeepalivedVi
   const instances = vips.map((v) => {
     const prio = new Map(vipPriorities(v))
     const peers = vipDirectors(inv, v).filter((d) => d.name !== director.name)
-    // nopreempt only works when every router starts as BACKUP.
-    const state = v.preempt && expectedMaster(v) === director.name ? 'MASTER' : 'BACKUP'
+    // nopreempt and preempt_delay only work when every router starts as BACKUP (keepalived
+    // clears preempt_delay on an initial MASTER); the election still picks the highest priority.
+    const state = v.preempt && v.preemptDelay === undefined && expectedMaster(v) === director.name ? 'MASTER' : 'BACKUP'
     const secret = inv.secrets[v.name]
     return {
       name: v.name,

@@ -136,7 +136,8 @@ test('the same VRID on another segment is fine', () => {
   d.vips.push({name: 'VI_2', vrid: 51, addresses: ['198.18.5.100/24'], priorities: {d3: 100, d4: 150}})
   assert.deepEqual(problems(d).list, [])
 })
-test('track interface twice', () => expectProblem((d) => (d.vips[0].trackInterfaces = ['eth0', 'eth0']), 'vips[0].trackInterfaces[1]', /tracked twice/))
+test('track interface twice', () => expectProblem((d) => (d.vips[0].trackInterfaces = ['eth1', 'eth1']), 'vips[0].trackInterfaces[1]', /tracked twice/))
+test('tracking the VRRP interface itself', () => expectProblem((d) => (d.vips[0].trackInterfaces = ['eth0']), 'vips[0].trackInterfaces[0]', /eth0 is d1's VRRP interface for VI_1, which is always tracked/))
 test('one track script name, two definitions', () =>
   expectProblem((d) => {
     d.vips[0].trackScripts = [{name: 'chk', script: '/bin/true'}]

@@ -4,38 +4,10 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, statSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
-import {checkInventoryText} from '../../src/inventory/load.js'
-import type {SecretSources} from '../../src/inventory/secrets.js'
-import {renderHosts} from '../../src/render/render-hosts.js'
 import type {DesiredHost} from '../../src/model/desired-state.js'
+import {CASES, GOLDEN, renderCase} from '../golden/cases.js'
 
-const GOLDEN = join(import.meta.dirname, '..', 'golden')
 const UPDATE = process.env.KAOPS_UPDATE_GOLDEN === '1'
-
-export const goldenSecrets: SecretSources = {
-  env: {GOLDEN_PASS: 'golden1', GOLDEN_PASS2: 'golden2', KAOPS_PROD_VRRP_PASS: 'prodPass'},
-  readFile: (p) => {
-    if (p === '/etc/kaops/secrets/vrrp-api.pass') return 'apiPass1\n'
-    throw Object.assign(new Error('no such file'), {code: 'ENOENT'})
-  },
-  baseDir: '/nonexistent',
-}
-
-export const CASES: Array<[name: string, inventory: string]> = [
-  ['lvs-dr', 'test/golden/lvs-dr/inventory.yaml'],
-  ['nginx-pair', 'test/golden/nginx-pair/inventory.yaml'],
-  ['dual-master', 'test/golden/dual-master/inventory.yaml'],
-  ['unicast-pair', 'test/golden/unicast-pair/inventory.yaml'],
-  ['prod', 'inventories/prod.yaml'],
-  ['lab', 'inventories/lab.yaml'],
-]
-
-export function renderCase(inventory: string): DesiredHost[] {
-  const text = readFileSync(join(import.meta.dirname, '..', '..', inventory), 'utf8')
-  const r = checkInventoryText(text, inventory, {secrets: goldenSecrets})
-  assert.deepEqual(r.problems, [], `${inventory} should be valid`)
-  return renderHosts(r.inventory!)
-}
 
 /** Everything but file contents, so a model change shows up too. */
 function summary(hosts: DesiredHost[]): string {
@@ -59,7 +31,7 @@ function listFiles(dir: string): string[] {
 
 for (const [name, inventory] of CASES) {
   test(`golden: ${name}`, () => {
-    const hosts = renderCase(inventory)
+    const {hosts} = renderCase(inventory)
     const outDir = join(GOLDEN, name, 'out')
     const expected = new Map<string, string>([['hosts.json', summary(hosts)]])
     for (const h of hosts) for (const f of h.files) expected.set(join(h.name, f.path), f.content)
