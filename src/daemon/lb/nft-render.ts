@@ -94,7 +94,8 @@ export function renderNftables(
       const withPort = k.kind === 'address'
       const weighted: WeightedKey[] = vs.destinations.map((d) => ({
         key: withPort ? `${normalizeAddress(d.address)} . ${d.port}` : normalizeAddress(d.address),
-        weight: d.weight,
+        // rr ignores weights except 0 (quiescent), as IPVS does.
+        weight: vs.algo === 'rr' ? Math.min(d.weight, 1) : d.weight,
       }))
       const decl = `typeof numgen inc mod 1 : ${l3} daddr${k.kind === 'address' ? ` . ${k.protocol.toLowerCase()} dport` : ''};`
       const typeSig = `integer : ${addrType}${withPort ? ' . inet_service' : ''}`
@@ -138,7 +139,7 @@ export function renderNftables(
         if (d.weight > 0) warnings.push(`virtual_server ${serviceLabel(k)}: real server ${d.address} has no neighbour entry on ${dev}; left out until it resolves`)
         continue
       }
-      weighted.push({key: mac.toLowerCase(), weight: d.weight})
+      weighted.push({key: mac.toLowerCase(), weight: vs.algo === 'rr' ? Math.min(d.weight, 1) : d.weight})
     }
     const slots = stableHashSlots(currentSlots(current.get('netdev'), id), weighted, hashSlotCount(weighted.length))
     table.maps.set(id, slotMap('typeof numgen inc mod 1 : ether daddr;', 'integer : ether_addr', slots))
