@@ -56,7 +56,7 @@ function problems(doc: Doc | string, src = sources()): {list: Problem[]; text: s
 }
 
 /** Exactly one problem matching `message`, at `path`, on a line that contains `onLine`. */
-function expectProblem(mutate: (d: Doc) => void, path: string, message: RegExp, onLine?: RegExp, src?: SecretSources): Problem {
+function expectProblem(mutate: (d: Doc) => void, path: string, message: RegExp, onLine?: RegExp, src?: SecretSources): void {
   const d = base()
   mutate(d)
   const {list, text} = problems(d, src)
@@ -68,7 +68,6 @@ function expectProblem(mutate: (d: Doc) => void, path: string, message: RegExp, 
   assert.ok(p.line >= 1 && p.column >= 1)
   if (onLine) assert.match(text.split('\n')[p.line - 1]!, onLine, `line ${p.line} of\n${text}`)
   for (const q of list) assert.ok(!q.message.includes(SECRET), 'a problem must never show a secret')
-  return p
 }
 
 test('the base inventory is valid', () => {
@@ -167,8 +166,7 @@ test('persistence granularity must be an IPv4 mask', () => expectProblem((d) => 
 
 // --- secrets ---
 test('missing secret names the VIP and the variable', () => {
-  const p = expectProblem(() => {}, 'vips[0].authentication.secret', /VIP VI_1: the authentication secret is missing: environment variable VRRP_PASS is not set/, /env: VRRP_PASS/, sources({}))
-  assert.ok(p)
+  expectProblem(() => {}, 'vips[0].authentication.secret', /VIP VI_1: the authentication secret is missing: environment variable VRRP_PASS is not set/, /env: VRRP_PASS/, sources({}))
 })
 test('unreadable secret file names the VIP and the file', () =>
   expectProblem((d) => (d.vips[0].authentication.secret = {file: 'pass.txt'}), 'vips[0].authentication.secret', /VIP VI_1: .*secret file pass.txt cannot be read \(ENOENT\)/))
@@ -210,5 +208,17 @@ test('loadInventory throws KaopsError (exit 1) listing every problem as file:lin
     await assert.rejects(loadInventory(join(dir, 'missing.yaml')), /cannot read the inventory \(ENOENT\)/)
   } finally {
     rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('example inventories point editors at the published schema', async () => {
+  const {readdirSync, readFileSync, existsSync} = await import('node:fs')
+  const dir = join(import.meta.dirname, '..', '..', 'inventories')
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'))
+  assert.ok(files.includes('lab.yaml') && files.includes('prod.yaml'))
+  for (const f of files) {
+    const m = /^# yaml-language-server: \$schema=(\S+)$/m.exec(readFileSync(join(dir, f), 'utf8'))
+    assert.ok(m, `${f} has a yaml-language-server $schema line`)
+    assert.ok(existsSync(join(dir, m[1]!)), `${f}: ${m[1]} exists`)
   }
 })
