@@ -6,7 +6,8 @@
  *     IPV6_PKTINFO), and receive that reports source, destination, TTL, ifindex and payload;
  *   - an AF_PACKET socket that sends whole Ethernet frames (gratuitous ARP, unsolicited NA);
  *   - interface index and MAC by name, asked of the kernel in the caller's network namespace
- *     (sysfs shows the namespace it was mounted in, which is not always ours).
+ *     (sysfs shows the namespace it was mounted in, which is not always ours);
+ *   - a send on a unix datagram socket (Node has none), for syslog's /dev/log.
  *
  * Receive is driven by a uv_poll on Node's own loop: the socket is non-blocking and read only
  * when the loop says it is readable, so the loop never blocks. Every failure becomes a JS Error
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define RECV_BUF 65536
@@ -84,6 +86,10 @@ static const char *errno_name(int e) {
     case ENOPROTOOPT: return "ENOPROTOOPT";
     case EOPNOTSUPP: return "EOPNOTSUPP";
     case ECONNREFUSED: return "ECONNREFUSED";
+    case ENOTCONN: return "ENOTCONN";
+    case ENOTSOCK: return "ENOTSOCK";
+    case EPROTOTYPE: return "EPROTOTYPE";
+    case EPIPE: return "EPIPE";
     default: return "EUNKNOWN";
   }
 }
@@ -729,6 +735,82 @@ static napi_value interface_info(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* ---------- unix datagram (syslog) ---------- */
+
+/* One connected AF_UNIX datagram socket kept between calls, so each syslog line is one send()
+ * and not socket() + connect() + send(). It is process-wide (kaopsd has one syslog), and is
+ * dropped and connected afresh when the path changes or a send fails for any reason but a full
+ * queue: syslogd restarting replaces /dev/log, and the old connection then refuses. */
+static int dgram_fd = -1;
+static char dgram_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static void dgram_drop(void) {
+  if (dgram_fd >= 0) close(dgram_fd);
+  dgram_fd = -1;
+  dgram_path[0] = 0;
+}
+
+/* Returns NULL on success, else the failed syscall's name with errno set. */
+static const char *dgram_connect(const char *path) {
+  struct sockaddr_un sun;
+  memset(&sun, 0, sizeof sun);
+  sun.sun_family = AF_UNIX;
+  memcpy(sun.sun_path, path, strlen(path));
+  /* CLOEXEC: notify scripts must not inherit the daemon's syslog connection. */
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "socket(AF_UNIX, SOCK_DGRAM, 0)";
+  if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return "connect(AF_UNIX)";
+  }
+  dgram_fd = fd;
+  memcpy(dgram_path, path, strlen(path) + 1);
+  return NULL;
+}
+
+/* unixDgramSend(path: string, data: Buffer) -> bytes. Never blocks: a full receive queue throws
+ * EAGAIN (the caller drops the line); any other failure reconnects once and retries. */
+static napi_value unix_dgram_send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  TRY(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[sizeof dgram_path];
+  bool is_buf;
+  void *data;
+  size_t len;
+  if (argc < 2 || get_opt_string(env, argv[0], path, sizeof path) != 1 || path[0] == 0)
+    ARG_ERROR("path must be a non-empty string shorter than 108 bytes");
+  if (napi_is_buffer(env, argv[1], &is_buf) != napi_ok || !is_buf) ARG_ERROR("data must be a Buffer");
+  TRY(napi_get_buffer_info(env, argv[1], &data, &len));
+  for (int attempt = 0;; attempt++) {
+    if (dgram_fd < 0 || strcmp(path, dgram_path) != 0) {
+      dgram_drop();
+      const char *failed = dgram_connect(path);
+      if (failed) {
+        throw_errno(env, failed, errno);
+        return NULL;
+      }
+    }
+    ssize_t n;
+    do n = send(dgram_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+    if (n >= 0) {
+      napi_value out;
+      TRY(napi_create_int64(env, n, &out));
+      return out;
+    }
+    int e = errno;
+    /* A full queue or an oversized line says nothing about the connection: keep it. */
+    int keep = e == EAGAIN || e == EWOULDBLOCK || e == EMSGSIZE;
+    if (!keep) dgram_drop();
+    if (keep || attempt >= 1) {
+      throw_errno(env, "send(AF_UNIX)", e);
+      return NULL;
+    }
+  }
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"rawOpen", NULL, raw_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -741,6 +823,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, sock_close_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setRef", NULL, sock_set_ref, NULL, NULL, NULL, napi_enumerable, NULL},
       {"interfaceInfo", NULL, interface_info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unixDgramSend", NULL, unix_dgram_send, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
