@@ -55,6 +55,8 @@ export function semanticIssues(inv: InventoryDoc): SemanticIssue[] {
     if (!ok) add(path, `"${value}" is not a valid IP address${withPrefix ? ' (with optional /prefix)' : ''}`)
   }
 
+  if (inv.ssh.host !== undefined) add(['ssh', 'host'], 'ssh.host sends every host to one address; set it on a single host instead', true)
+
   // Host names share one namespace: they become netns, directory and message names.
   const hostSeen = new Map<string, string>()
   const lists = [

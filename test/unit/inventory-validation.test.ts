@@ -98,6 +98,7 @@ test('not an address', () => expectProblem((d) => (d.directors[1].address = 'lb-
 test('bad sysctl key', () => expectProblem((d) => (d.hostSetup = {sysctl: {'no dots': 1}}), 'hostSetup.sysctl.no dots', /must be a sysctl key/, /no dots/))
 
 // --- semantic ---
+test('ssh.host among the defaults', () => expectProblem((d) => (d.ssh = {host: 'mgmt.example.net'}), 'ssh.host', /ssh\.host sends every host to one address/, /host:/))
 test('address that is not one', () => expectProblem((d) => (d.realServers[0].address = '198.18.0.999/24'), 'realServers[0].address', /is not a valid IP address/, /999/))
 test('duplicate host name', () => expectProblem((d) => (d.realServers[1].name = 'd1'), 'realServers[1].name', /duplicate host name "d1" \(already used at directors\[0\]\)/))
 test('duplicate host address', () => expectProblem((d) => (d.realServers[1].address = '198.18.0.21/24'), 'realServers[1].address', /address 198.18.0.21 is already used by r1/))
