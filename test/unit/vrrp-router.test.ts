@@ -252,6 +252,17 @@ test('unicast: source must be a configured peer; TTL is not checked', () => {
   assert.equal(mcast.router.counters.addr_list_err, 1)
 })
 
+test('unicast LAN: election and hard failure between two peers', () => {
+  const a = A({unicastPeers: ['198.18.240.2']})
+  const b = B({unicastPeers: ['198.18.240.1']})
+  const {steps, routers} = runLan({A: a, B: b}, [start('A'), start('B'), {at: 7000, router: 'A', event: {kind: 'crash'}}], 15_000)
+  const sent = steps.find((s) => s.router === 'A' && s.actions.some((x) => x.kind === 'sendAdvert'))!
+  assert.deepEqual(sent.actions.find((x) => x.kind === 'sendAdvert')!.kind === 'sendAdvert' && (sent.actions.find((x) => x.kind === 'sendAdvert') as {destinations: string[]}).destinations, ['198.18.240.2'])
+  assert.ok(routers.B!.counters.advert_rcvd >= 3)
+  assert.equal(routers.B!.counters.unknown_peer_err, 0)
+  assert.equal(becameMaster(steps, 'B')[0]!.at - sentAt(steps, 'A').filter((t) => t < 7000).at(-1)!, 3609.375)
+})
+
 test('GARP: burst on takeover, a second after garp_master_delay, refresh while master', () => {
   const {actions, r} = drive(A({excludedAddresses: ['198.18.241.1'], garp: {masterDelayCs: 500, masterRepeat: 3, masterRefreshCs: 6000, masterRefreshRepeat: 2, intervalCs: 1}}), [
     [0, {kind: 'startup'}],

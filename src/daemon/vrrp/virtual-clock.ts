@@ -79,7 +79,8 @@ export function runLan(configs: Record<string, RouterConfig>, inputs: LanInput[]
         const bytes = encodeAdvert(a.advert, { family: from.family, src: from.primaryAddress, dst })
         for (const [name, cfg] of Object.entries(configs)) {
           if (name === item.router || crashed.has(name)) continue
-          if (from.unicastPeers.length > 0 && !from.unicastPeers.includes(cfg.primaryAddress)) continue
+          // unicast: each copy goes to the one peer it is addressed to
+          if (from.unicastPeers.length > 0 && cfg.primaryAddress !== dst) continue
           const decoded = decodeAdvert(bytes, { family: cfg.family, src: from.primaryAddress, dst })
           const event: RouterEvent = decoded.ok
             ? { kind: 'advert', advert: decoded.advert, src: from.primaryAddress, dst, ttl: 255 }
