@@ -1,13 +1,36 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import {KaopsCommand} from '../cli/kaops-command.js'
 import {ExitCode} from '../model/exit-codes.js'
+import {runRollback} from '../apply/run-apply.js'
+import {inventoryModules} from '../apply/inventory-modules.js'
+import {rolloutProgress} from '../apply/command-progress.js'
+import {formatSummary} from '../apply/summary.js'
 
 export default class Rollback extends KaopsCommand {
-  static override description = 'rollback (not implemented yet: see the rollback issue)'
-  static override args = {inventory: Args.string({description: 'inventory YAML', required: false})}
+  static override description =
+    "Switch every host back to its previous release (or --to RELEASE) in the same safe order as apply; each host's managed files become byte for byte that release's"
+  static override examples = ['<%= config.bin %> rollback inventories/prod.yaml', '<%= config.bin %> rollback inventories/prod.yaml --host dir2 --to 20250102T030405Z-1a2b3c4d']
+  static override args = {inventory: Args.string({description: 'inventory YAML', required: true})}
+  static override flags = {
+    to: Flags.string({description: 'release id to return to (see `kaops releases`); default: the one before current'}),
+    host: Flags.string({description: 'roll back only this host (repeatable)', multiple: true}),
+    json: Flags.boolean({description: 'print the result as JSON'}),
+    parallel: Flags.integer({description: 'hosts worked on at once', default: 10, min: 1}),
+    playbook: Flags.string({description: 'playbook to follow (default: playbooks/rollback.yaml)'}),
+  }
 
   async run(): Promise<void> {
-    await this.parse(Rollback)
-    this.error('kaops rollback is not implemented yet', {exit: ExitCode.error})
+    const {args, flags} = await this.parse(Rollback)
+    const mods = await inventoryModules()
+    const result = await runRollback(args.inventory, mods, {
+      parallel: flags.parallel,
+      ...(flags.host ? {hosts: flags.host} : {}),
+      ...(flags.to ? {to: flags.to} : {}),
+      ...(flags.playbook ? {playbook: flags.playbook} : {}),
+      ...rolloutProgress(flags.json),
+    })
+    if (flags.json) this.log(JSON.stringify({format_version: 1, result}, null, 2))
+    else process.stdout.write(formatSummary(result))
+    if (!result.ok) this.exit(result.locked ? ExitCode.locked : ExitCode.error)
   }
 }
