@@ -378,6 +378,9 @@ static napi_value raw_open(napi_env env, napi_callback_info info) {
     else if (set_int(fd, IPPROTO_IP, IP_TTL, 255) < 0) failed = "setsockopt(IP_TTL)";
     else if (set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0) < 0) failed = "setsockopt(IP_MULTICAST_LOOP)";
     else if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) failed = "setsockopt(IP_PKTINFO)";
+    /* Internetwork-control precedence, as routers (and keepalived) mark their protocol traffic
+     * so that queues shed it last. */
+    else if (set_int(fd, IPPROTO_IP, IP_TOS, 0xc0) < 0) failed = "setsockopt(IP_TOS)";
   } else {
     if (set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255) < 0) failed = "setsockopt(IPV6_MULTICAST_HOPS)";
     else if (set_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255) < 0) failed = "setsockopt(IPV6_UNICAST_HOPS)";
