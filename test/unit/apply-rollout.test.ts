@@ -1,0 +1,134 @@
+// The rollout engine against scripted fake hosts: order, failure handling, summary.
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {runRollout} from '../../src/apply/rollout.js'
+import {newHostRun, type HostShell} from '../../src/apply/host-run.js'
+import {defaultPlaybookPath, loadPlaybook} from '../../src/apply/playbook-load.js'
+import {formatSummary} from '../../src/apply/summary.js'
+import type {RolloutEnv} from '../../src/apply/rollout-env.js'
+import type {DesiredHost} from '../../src/model/desired-state.js'
+import {director as fixtureDirector, realServer} from './plan-fixtures.js'
+import {KAOPSD_CONFIG_PATH} from '../../src/render/paths.js'
+
+const KSHA = 'c'.repeat(64)
+/** The plan fixture's director, with the daemon config where the renderer puts it. */
+const director = (name: string, address: string, prio: number): DesiredHost => {
+  const d = fixtureDirector(name, address, prio)
+  return {...d, files: d.files.map((f) => (f.path.endsWith('/keepalived.conf') ? {...f, path: KAOPSD_CONFIG_PATH} : f))}
+}
+
+interface Fake {
+  log: string[]
+  shell: HostShell
+}
+
+/** A host that answers kaops' scripts by what they contain; `reject` makes `kaopsd -t` fail. */
+function fakeHost(name: string, opts: {reject?: boolean; holdsVip?: boolean; lockedBy?: string} = {}): Fake {
+  const log: string[] = []
+  let current: string | null = '20241231T000000Z-00000000'
+  const shell: HostShell = {
+    close() {},
+    async exec(command, o) {
+      const script = command === 'sh -s' ? String(o?.stdin ?? '') : command
+      const ok = (stdout = 'OK\n') => ({stdout, stderr: '', code: 0})
+      if (script.includes('echo TAKEN')) {
+        log.push('lock')
+        return ok(opts.lockedBy ? `HELD\n${opts.lockedBy}\n` : 'TAKEN\n')
+      }
+      if (script.includes('echo "CUR ${c:--}"')) return ok(`CUR ${current ?? '-'}\nKS ${KSHA}\nCM -\nIDS ${current ?? ''}\nEND\n`)
+      if (script.includes(' -t -f ')) {
+        log.push('config-test')
+        return opts.reject ? {stdout: 'line 3: unknown keyword "bogus"\n', stderr: '', code: 1} : ok()
+      }
+      if (script.includes('.current.kaops-tmp')) {
+        const m = /releases\/(\S+?)'? /.exec(script.split('\n').find((l) => l.startsWith('ln -s'))!)
+        current = m ? m[1]!.replace(/'/g, '') : 'x'
+        log.push('switch')
+        return ok()
+      }
+      if (script.includes('KAOPS_PATHS')) {
+        log.push('install')
+        return ok(`CHANGED ${KAOPSD_CONFIG_PATH}\nEND\n`)
+      }
+      if (script.includes('gzip -dc')) log.push('kaopsd-sent')
+      if (script.includes('ln -f --')) log.push('kaopsd-linked')
+      if (script.includes('KAOPS_MANIFEST')) log.push('upload')
+      if (script.includes('is-active kaopsd.service') && script.startsWith('systemctl')) return ok('active\n')
+      if (script.includes('systemctl reload')) log.push('reload')
+      if (script.includes('systemctl restart kaopsd')) log.push('restart')
+      if (script.startsWith('rm -rf')) log.push('discard')
+      if (script.includes('echo "U $(systemctl is-active')) {
+        const ip = Buffer.from(JSON.stringify([{ifname: 'eth0', addr_info: opts.holdsVip ? [{family: 'inet', local: '198.18.0.100', prefixlen: 24}] : []}])).toString('base64')
+        const st = Buffer.from(JSON.stringify({format_version: 1, instances: [{name: 'VI_1', state: opts.holdsVip ? 'MASTER' : 'BACKUP'}]})).toString('base64')
+        return ok(`U active\nA ${ip}\nST ${st}\nEND\n`)
+      }
+      return ok()
+    },
+  }
+  return {log, shell}
+}
+
+function env(hosts: Map<string, Fake>, directors: DesiredHost[], order: string[]): RolloutEnv {
+  return {
+    mode: 'apply',
+    directors,
+    connect: async (d) => hosts.get(d.name)!.shell,
+    kaopsd: async () => ({path: '/k', sha256: KSHA, gzipped: Buffer.from('gz'), size: 2}),
+    addressesAtStart: (n) => (n === 'dir1' ? [{ifname: 'eth0', cidr: '198.18.0.100/24', family: 'inet'}] : []),
+    parallel: 10,
+    keepReleases: 5,
+    holder: 'op@ops1 pid=1 since=2025-01-01T00:00:00.000Z op=apply run=ab',
+    machine: 'ops1',
+    now: () => new Date('2025-01-01T00:00:00Z'),
+    sleep: async () => {},
+    progress: (e) => {
+      if (e.type === 'host-start') order.push(`${e.phase}:${e.host}`)
+    },
+  }
+}
+
+test('apply: real servers first, then the backup director, then the master; all end on the new release', async () => {
+  const d1 = director('dir1', '198.18.0.11', 150)
+  const d2 = director('dir2', '198.18.0.12', 100)
+  const w1 = realServer('web1', '198.18.0.21')
+  const hosts = new Map([['dir1', fakeHost('dir1', {holdsVip: true})], ['dir2', fakeHost('dir2')], ['web1', fakeHost('web1')]])
+  const order: string[] = []
+  const r = await runRollout(await loadPlaybook(defaultPlaybookPath('apply')), [d1, d2, w1].map((d) => newHostRun(d)), env(hosts, [d1, d2], order))
+  assert.equal(r.ok, true, formatSummary(r))
+  assert.deepEqual(order.filter((o) => !o.startsWith('lock:')), ['real-servers:web1', 'directors:dir2', 'directors:dir1'])
+  for (const h of r.hosts) assert.equal(h.state, 'done')
+  assert.match(r.hosts[0]!.release_after!, /^20250101T000000Z-[0-9a-f]{8}$/)
+  assert.deepEqual(hosts.get('dir2')!.log.filter((l) => l !== 'lock'), ['upload', 'kaopsd-linked', 'config-test', 'switch', 'install', 'reload'])
+  assert.match(formatSummary(r), /dir2\s+now on release 20250101T000000Z-\w+ \(was 20241231T000000Z-00000000\)/)
+})
+
+test('a config kaopsd rejects: that host is stopped with nothing switched, the rest untouched', async () => {
+  const d1 = director('dir1', '198.18.0.11', 150)
+  const d2 = director('dir2', '198.18.0.12', 100)
+  const hosts = new Map([['dir1', fakeHost('dir1', {holdsVip: true})], ['dir2', fakeHost('dir2', {reject: true})]])
+  const r = await runRollout(await loadPlaybook(defaultPlaybookPath('apply')), [d1, d2].map((d) => newHostRun(d)), env(hosts, [d1, d2], []))
+  assert.equal(r.ok, false)
+  const dir2 = r.hosts.find((h) => h.host === 'dir2')!
+  assert.equal(dir2.state, 'failed-nothing-switched')
+  assert.equal(dir2.step, 'config-test')
+  assert.match(dir2.error!, /kaopsd rejected the new config on dir2: line 3: unknown keyword "bogus"/)
+  assert.ok(!hosts.get('dir2')!.log.includes('switch'))
+  assert.ok(hosts.get('dir2')!.log.includes('discard'), 'the rejected release is removed')
+  assert.equal(r.hosts.find((h) => h.host === 'dir1')!.state, 'not-touched')
+  assert.ok(!hosts.get('dir1')!.log.includes('upload'))
+  const s = formatSummary(r)
+  assert.match(s, /Apply STOPPED/)
+  assert.match(s, /dir2\s+FAILED at config-test, nothing switched: still on release 20241231T000000Z-00000000/)
+  assert.match(s, /dir1\s+not touched \(the rollout stopped first\)/)
+})
+
+test('a lock held elsewhere stops everything before any change, naming the holder', async () => {
+  const d1 = director('dir1', '198.18.0.11', 150)
+  const other = 'bob@ops9 pid=77 since=2025-01-01T00:00:00.000Z op=apply run=cd'
+  const hosts = new Map([['dir1', fakeHost('dir1', {lockedBy: other})]])
+  const r = await runRollout(await loadPlaybook(defaultPlaybookPath('apply')), [newHostRun(d1)], env(hosts, [d1], []))
+  assert.equal(r.ok, false)
+  assert.deepEqual(r.locked, {host: 'dir1', holder: other})
+  assert.ok(!hosts.get('dir1')!.log.includes('upload'))
+  assert.match(formatSummary(r), /dir1 is locked by bob@ops9 pid=77/)
+})
