@@ -1,10 +1,6 @@
-/**
- * What `kaopsd -t` and `kaopsd -d` do with a configuration file.
- *
- * STUB: both answer "not implemented" until the keepalived.conf parser in src/daemon/config/
- * lands; its owner replaces the two bodies below (keeping the signatures, which the command
- * line in cli.ts relies on). Nothing else in the command line needs to change.
- */
+import {checkConfigFile as checkFile, dumpConfig as dump, formatDiagnostic, parseConfigFile} from './config/index.js'
+
+/** What `kaopsd -t` and `kaopsd -d` do with a configuration file. */
 
 export interface ConfigCheckResult {
   /** true when keepalived 2.2's `-t` would also accept the file. */
@@ -25,12 +21,13 @@ export interface ConfigReadOptions {
   configId?: string
 }
 
-export const NOT_IMPLEMENTED = 'not implemented yet: the keepalived.conf parser (src/daemon/config/) has not landed'
-
-export async function checkConfigFile(path: string, _opts: ConfigReadOptions = {}): Promise<ConfigCheckResult> {
-  return {ok: false, messages: [`${path}: config test ${NOT_IMPLEMENTED}`]}
+export async function checkConfigFile(path: string, opts: ConfigReadOptions = {}): Promise<ConfigCheckResult> {
+  const res = await checkFile(path, opts)
+  return {ok: res.ok, messages: res.diagnostics.map(formatDiagnostic)}
 }
 
-export async function dumpConfig(path: string, _opts: ConfigReadOptions & {json: boolean}): Promise<ConfigDump> {
-  return {ok: false, output: '', messages: [`${path}: configuration dump ${NOT_IMPLEMENTED}`]}
+export async function dumpConfig(path: string, opts: ConfigReadOptions & {json: boolean}): Promise<ConfigDump> {
+  const {config, diagnostics} = await parseConfigFile(path, opts.configId === undefined ? {} : {configId: opts.configId})
+  const errors = diagnostics.filter((d) => d.severity === 'error')
+  return {ok: errors.length === 0, output: errors.length === 0 ? dump(config, {json: opts.json}) : '', messages: diagnostics.map(formatDiagnostic)}
 }

@@ -16,12 +16,23 @@ export class DeadlineTimers<K extends string = string> {
 
   set(key: K, deadlineMs: number): void {
     this.clear(key)
-    const delay = Math.max(0, deadlineMs - monotonicMs())
-    const handle = setTimeout(() => {
-      this.timers.delete(key)
-      this.onExpire(key, monotonicMs())
-    }, delay)
-    this.timers.set(key, handle)
+    // libuv timers count whole milliseconds from a loop time that may be stale, so they can
+    // fire a little early; the protocol core acts on an expiry at once, so never hand it one
+    // before its deadline: re-arm for the remainder instead.
+    const arm = (): void => {
+      const delay = Math.max(0, Math.ceil(deadlineMs - monotonicMs()))
+      const handle = setTimeout(() => {
+        const now = monotonicMs()
+        if (now < deadlineMs) {
+          arm()
+          return
+        }
+        this.timers.delete(key)
+        this.onExpire(key, now)
+      }, delay)
+      this.timers.set(key, handle)
+    }
+    arm()
   }
 
   clear(key: K): void {
