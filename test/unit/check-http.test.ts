@@ -41,6 +41,7 @@ let httpPort = 0
 let httpsPort = 0
 let silentPort = 0
 let dir = ''
+const silentSockets: net.Socket[] = []
 
 async function listen(s: net.Server): Promise<number> {
   await new Promise<void>((r) => s.listen(0, lo, r))
@@ -54,17 +55,17 @@ before(async () => {
   plain = http.createServer(handler)
   tls = https.createServer({key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem'))}, handler)
   tls.on('secureConnection', (s) => seenSni.push(String((s as unknown as {servername?: string}).servername ?? '')))
-  silent = net.createServer(() => {})
+  silent = net.createServer((c) => silentSockets.push(c))
   httpPort = await listen(plain)
   httpsPort = await listen(tls)
   silentPort = await listen(silent)
 })
 
 after(() => {
-  for (const s of [plain, tls, silent]) {
-    s.closeAllConnections?.()
-    s.close()
-  }
+  // Close every server and any connection a timed-out check left open, so the file ends.
+  for (const s of [plain, tls]) s.closeAllConnections()
+  for (const c of silentSockets) c.destroy()
+  for (const s of [plain, tls, silent]) s.close()
   rmSync(dir, {recursive: true, force: true})
 })
 
