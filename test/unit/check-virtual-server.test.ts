@@ -91,3 +91,14 @@ test('omega: tearing down runs notify_down for live servers and quorum_down', ()
   ])
   assert.deepEqual(shutdownNotifications(base, initialState(base)), [])
 })
+
+test('status: each real server with weight, up/down and its last check result', async () => {
+  const {virtualServerStatus} = await import('../../src/daemon/check/virtual-server-status.js')
+  const s = applyHealth(base, initialState(base), rs2, {up: false}).state
+  const at = new Date('2026-01-02T03:04:05Z')
+  const st = virtualServerStatus(base, s, 'nftables', new Map([[rs2, {at, result: {ok: false, latencyMs: 1.5, detail: 'refused'}}]]))
+  assert.equal(st.key, '198.18.0.10:80')
+  assert.equal(st.backend, 'nftables')
+  assert.deepEqual(st.realServers[1], {address: '198.18.1.2', port: 80, weight: 1, up: false, lastCheck: {at: '2026-01-02T03:04:05.000Z', ok: false, detail: 'refused', latencyMs: 1.5}})
+  assert.equal(st.realServers[0]!.lastCheck, null)
+})

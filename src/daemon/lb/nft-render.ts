@@ -17,6 +17,10 @@ import {serviceLabel, type IpFamily, type ServiceKey, type VirtualService} from 
  * real server's (from the neighbour table), and forwards the frame back out of the interface.
  * With no conntrack at ingress, the choice must be a pure function of the flow, so it is a
  * jhash of (saddr . sport), or of saddr alone for sh/persistence.
+ *
+ * Persistence here is hash affinity, not IPVS's timed templates: a source keeps its server for
+ * as long as that server stays in the set (stable slots), whatever persistence_timeout says;
+ * persistence_granularity becomes a mask on the hashed source address.
  */
 
 export interface NftEnvironment {
