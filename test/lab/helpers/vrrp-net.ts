@@ -190,11 +190,16 @@ export class Daemon {
 
   /** A hard failure: SIGKILL to the daemon and anything it forked (keepalived's VRRP child). */
   async kill(): Promise<void> {
-    for (const pid of this.pids()) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // already gone
+    // Freeze them all first: keepalived's VRRP child asks for SIGTERM when its parent dies and
+    // would then send priority 0, turning a hard failure into a graceful one.
+    const pids = this.pids()
+    for (const sig of ['SIGSTOP', 'SIGKILL'] as const) {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, sig)
+        } catch {
+          // already gone
+        }
       }
     }
     await Promise.race([this.exited, sleep(3000)])
