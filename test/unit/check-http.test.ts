@@ -54,6 +54,7 @@ before(async () => {
     '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=rs1.test'], {stdio: 'ignore'})
   plain = http.createServer(handler)
   tls = https.createServer({key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem'))}, handler)
+  tls.on('connection', (c: net.Socket) => tlsSockets.push(c))
   tls.on('secureConnection', (s) => seenSni.push(String((s as unknown as {servername?: string}).servername ?? '')))
   silent = net.createServer((c) => silentSockets.push(c))
   httpPort = await listen(plain)
@@ -61,9 +62,13 @@ before(async () => {
   silentPort = await listen(silent)
 })
 
+const tlsSockets: net.Socket[] = []
+
 after(() => {
   // Close every server and any connection a timed-out check left open, so the file ends.
-  for (const s of [plain, tls]) s.closeAllConnections()
+  // https.Server has no closeAllConnections() on Node 20: destroy what it accepted by hand.
+  plain.closeAllConnections()
+  for (const c of tlsSockets) c.destroy()
   for (const c of silentSockets) c.destroy()
   for (const s of [plain, tls, silent]) s.close()
   rmSync(dir, {recursive: true, force: true})
