@@ -7,7 +7,14 @@ import type {DaemonOptions} from './cli-args.js'
 import {formatDiagnostic, parseConfigFile} from './config/index.js'
 import {startControlServer} from './control/control-server.js'
 import {Logger, consoleSink, type LogSink} from './core/logger.js'
-import {VrrpService} from './core/vrrp-service.js'
+import {VrrpService, stateName} from './core/vrrp-service.js'
+import type {Transition} from './core/vrrp-instance.js'
+import {installDumpSignals, syncGroupState} from './control/dump-files.js'
+import {startMetricsServer, type MetricsServer} from './control/metrics.js'
+import {Notifier} from './notify/index.js'
+import {ScriptRunner} from './os/script-runner.js'
+import {syslogSink} from './os/syslog-sink.js'
+import type {ScriptExecutor} from './core/track-script.js'
 import {kaopsdVersion} from './version.js'
 
 /**
@@ -18,7 +25,15 @@ import {kaopsdVersion} from './version.js'
 export async function runDaemon(options: DaemonOptions, writeErr: (line: string) => void): Promise<number> {
   const sinks: LogSink[] = []
   if (options.logConsole) sinks.push(consoleSink)
-  else sinks.push({write: (_s, line) => writeErr(line)})
+  if (!options.noSyslog) {
+    try {
+      sinks.push(syslogSink())
+    } catch (err) {
+      writeErr(`kaopsd: syslog unavailable (${err instanceof Error ? err.message : String(err)}); logging to the console`)
+      if (!options.logConsole) sinks.push(consoleSink)
+    }
+  }
+  if (sinks.length === 0) sinks.push({write: (_s, line) => writeErr(line)})
   const log = new Logger({tag: 'kaopsd', facility: options.logFacility, detail: options.logDetail, sinks})
 
   const loaded = await loadConfig(options)
@@ -33,7 +48,40 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
   const release = await releaseOf(process.execPath)
 
   const vrrpLog = log.withTag('kaopsd_vrrp')
-  const vrrp = new VrrpService({log: vrrpLog})
+  // Notify scripts and track scripts run through one runner: configured user, clean
+  // environment, timeouts, and enable_script_security's refusal of unsafe scripts.
+  const makeRunner = (c: KeepalivedConfig) =>
+    new ScriptRunner({
+      ...(c.globalDefs.scriptUser ? {scriptUser: c.globalDefs.scriptUser} : {}),
+      enableScriptSecurity: c.globalDefs.enableScriptSecurity,
+      log: (severity, message) => vrrpLog.log(severity, message),
+    })
+  let scripts = makeRunner(config)
+  const notifyLog = {error: (m: string) => log.error(m), warning: (m: string) => log.warning(m), info: (m: string) => log.info(m), debug: (m: string) => log.debug(m)}
+  let notifier = new Notifier({config, runner: scripts, log: notifyLog})
+  notifier.start()
+  const groupStates = new Map<string, string>()
+  const onTransition = (t: Transition) => {
+    notifier.notify({kind: 'INSTANCE', name: t.instance, from: stateName(t.from), to: stateName(t.to), priority: t.priority, reason: t.reason, at: t.at})
+    // A sync group is announced when all its members agree on a new state.
+    const all = vrrp.status()
+    for (const g of config.vrrpSyncGroups) {
+      if (!g.instances.includes(t.instance)) continue
+      const members = all.filter((i) => g.instances.includes(i.name))
+      if (members.some((m) => m.state !== members[0]!.state)) continue
+      const state = syncGroupState(members)
+      const before = groupStates.get(g.name) ?? 'INIT'
+      if (state === before) continue
+      groupStates.set(g.name, state)
+      notifier.notify({kind: 'GROUP', name: g.name, from: before as never, to: state, priority: 0, reason: t.reason, at: t.at})
+    }
+  }
+  const trackExecutor: ScriptExecutor = async (script) => {
+    if (!script.script) return {ok: false, detail: 'no script'}
+    const res = await scripts.run(script.script, {timeoutMs: script.timeoutMs})
+    return {ok: res.status === 'ok', detail: res.detail}
+  }
+  const vrrp = new VrrpService({log: vrrpLog, onTransition, scriptExecutor: trackExecutor})
   const runVrrp = !options.checkOnly
 
   const status = (): KaopsdStatus => ({
@@ -71,6 +119,11 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
       }
       config = next.config
       configHash = next.hash
+      const oldNotifier = notifier
+      scripts = makeRunner(config)
+      notifier = new Notifier({config, runner: scripts, log: notifyLog})
+      notifier.start()
+      void oldNotifier.stop()
       const diff = runVrrp ? await vrrp.reload(config) : {kept: [], changed: [], added: [], removed: []}
       log.notice(`reload: kept ${diff.kept.length}, changed ${diff.changed.join(',') || 'none'}, added ${diff.added.join(',') || 'none'}, removed ${diff.removed.join(',') || 'none'}`)
       return diff
@@ -88,6 +141,18 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
     return 1
   }
   if (options.pidFile) await writeFile(options.pidFile, `${process.pid}\n`)
+  // Early, before anything slow: Node would otherwise treat SIGUSR1 as "start the debugger".
+  const removeDumpSignals = installDumpSignals({getStatus: status, getConfig: () => config, log: {info: (m) => log.info(m), error: (m) => log.error(m)}})
+  let metrics: MetricsServer | undefined
+  if (config.globalDefs.metricsListen) {
+    const {host, port} = config.globalDefs.metricsListen
+    try {
+      metrics = await startMetricsServer({host, port, getStatus: status, log: {error: (m) => log.error(m)}})
+      log.notice(`metrics on http://${host}:${port}/metrics`)
+    } catch (err) {
+      log.error(`metrics_listen ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
 
   log.notice(`Starting kaopsd ${kaopsdVersion()} (config ${options.configFile}, ${config.vrrpInstances.length} VRRP instance(s))`)
   if (runVrrp) {
@@ -109,6 +174,9 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
       log.notice(`Stopping (${signal})`)
       void serial(async () => {
         await vrrp.stop(!options.dontReleaseVrrp)
+        await notifier.stop()
+        removeDumpSignals()
+        await metrics?.close()
         control?.close()
         await rm(options.controlSocket, {force: true})
         if (options.pidFile) await rm(options.pidFile, {force: true})
