@@ -1,4 +1,21 @@
-import {readInterface} from '../os/interfaces.js'
+import {readFileSync} from 'node:fs'
+
+/**
+ * Whether a link is usable: administratively up and operationally up (or "unknown", which
+ * loopback and some virtual links report while working), as src/daemon/os/interfaces.ts judges
+ * it. Read synchronously from two sysfs files: this runs ten times a second for the life of
+ * the daemon, and the asynchronous path (four thread-pool reads per poll) cost a steady 1% CPU
+ * on an idle daemon.
+ */
+export function linkUp(name: string, sysfs = '/sys/class/net'): boolean {
+  try {
+    const flags = Number.parseInt(readFileSync(`${sysfs}/${name}/flags`, 'latin1').trim(), 16)
+    const state = readFileSync(`${sysfs}/${name}/operstate`, 'latin1').trim()
+    return (flags & 0x1) !== 0 && (state === 'up' || state === 'unknown')
+  } catch {
+    return false
+  }
+}
 
 /**
  * Watches interfaces for link changes by polling sysfs: cheap (one small file read each), no
@@ -9,7 +26,10 @@ export class InterfaceWatch {
   readonly #listeners = new Map<string, Set<(up: boolean) => void>>()
   #timer: NodeJS.Timeout | undefined
 
-  constructor(private readonly periodMs = 100) {}
+  constructor(
+    private readonly periodMs = 100,
+    private readonly sysfs = '/sys/class/net',
+  ) {}
 
   /** Subscribes; the listener is told the current state at once. */
   async watch(name: string, listener: (up: boolean) => void): Promise<void> {
@@ -32,11 +52,7 @@ export class InterfaceWatch {
   }
 
   async #read(name: string): Promise<boolean> {
-    try {
-      return (await readInterface(name)).up
-    } catch {
-      return false
-    }
+    return linkUp(name, this.sysfs)
   }
 
   async #poll(): Promise<void> {
