@@ -41,11 +41,22 @@ export function nspawnArgs(c: ContainerSpec): string[] {
   ]
 }
 
+/**
+ * nspawn mounts /proc/sys read-only unless it made the network namespace itself; with
+ * --network-namespace-path it does not count the namespace as private, so a host could not
+ * set its own net.ipv4.conf.*.arp_ignore (what a DR real server needs). "network" makes only
+ * /proc/sys/net writable: those keys belong to the host's own namespace, while the rest of
+ * /proc/sys (the kernel this machine shares) stays read-only.
+ */
+export function nspawnEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return {...base, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network'}
+}
+
 /** Starts the container; resolves with the nspawn pid (booting continues in the background). */
 export async function startContainer(c: ContainerSpec): Promise<number> {
   const fd = openSync(c.logFile, 'a')
   try {
-    return await startDetached('systemd-nspawn', nspawnArgs(c), fd)
+    return await startDetached('systemd-nspawn', nspawnArgs(c), fd, nspawnEnv())
   } finally {
     closeSync(fd)
   }

@@ -74,9 +74,9 @@ export async function haveCommand(cmd: string): Promise<boolean> {
  * Starts a long-lived program in its own session, detached from us, stdout+stderr to `logFd`.
  * Resolves with its pid once it has been spawned (not once it is "ready").
  */
-export function startDetached(cmd: string, args: string[], logFd: number): Promise<number> {
+export function startDetached(cmd: string, args: string[], logFd: number, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {detached: true, stdio: ['ignore', logFd, logFd]})
+    const child = spawn(cmd, args, {detached: true, stdio: ['ignore', logFd, logFd], env})
     child.once('error', reject)
     child.once('spawn', () => {
       child.unref()
