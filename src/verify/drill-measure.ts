@@ -53,6 +53,7 @@ export function measureTakeover(m: MeasureInput): DrillPhaseMeasure {
   if (zero) {
     t0 = zero.t
     graceful = true
+    if (m.fault === 'crash' || m.fault === 'link') reasons.push(`the old master handed over with a priority-0 advert although the fault was ${m.fault} (restarted and stopped by its service manager?)`)
   } else {
     if (m.fault === 'graceful') reasons.push('no priority-0 advert from the old master: it did not hand over')
     if (m.fault === 'track') t0 = oldAdverts.find((a) => a.t >= m.tFault && a.priority !== basePrio)?.t ?? null

@@ -116,9 +116,16 @@ export function faultPlan(fault: 'graceful' | 'crash' | 'link' | 'track', opts: 
   switch (fault) {
     case 'graceful':
       return {inject: [PRE, NOW, `systemctl stop ${unit}`].join('\n'), restore: [PRE, NOW, `systemctl start ${unit}`].join('\n'), what: `systemctl stop ${unit}`}
-    case 'crash':
-      // SIGKILL, then `stop` so systemd's Restart=on-failure does not bring it back mid-drill.
-      return {inject: [PRE, NOW, `systemctl kill -s KILL ${unit}`, 'sleep 0.2', `systemctl stop ${unit}`].join('\n'), restore: [PRE, NOW, `systemctl reset-failed ${unit} 2>/dev/null; systemctl start ${unit}`].join('\n'), what: 'kill -9 kaopsd'}
+    case 'crash': {
+      // A runtime drop-in turns Restart= off first: systemd restarting the daemon (and our
+      // `stop` then stopping it gracefully) would turn the crash into a handover.
+      const dropIn = `/run/systemd/system/${unit}.d/kaops-drill.conf`
+      return {
+        inject: [PRE, `mkdir -p /run/systemd/system/${unit}.d`, `printf '[Service]\\nRestart=no\\n' > ${dropIn}`, 'systemctl daemon-reload', NOW, `systemctl kill -s KILL ${unit}`].join('\n'),
+        restore: [PRE, `rm -f ${dropIn}`, 'systemctl daemon-reload', NOW, `systemctl reset-failed ${unit} 2>/dev/null; systemctl start ${unit}`].join('\n'),
+        what: 'kill -9 kaopsd',
+      }
+    }
     case 'link': {
       const i = shq(opts.iface)
       const cmd = `ip link set dev ${i} down; sleep ${opts.linkDownSeconds}; ip link set dev ${i} up`

@@ -21,6 +21,7 @@ import {renderHosts} from '../../src/render/render-hosts.js'
 import {verifyInventory} from '../../src/verify/run-verify.js'
 import {runFailoverDrill} from '../../src/verify/drill-run.js'
 import type {CheckResult} from '../../src/model/verify.js'
+import {netnsName} from '../../src/lab/paths.js'
 
 const INVENTORY = 'inventories/lab.yaml'
 const VIP = '198.18.0.100'
@@ -43,6 +44,14 @@ async function sh(spec: LabSpec, host: string, script: string): Promise<string> 
   return r.stdout
 }
 
+/**
+ * sysctl from this machine into the host's network namespace: nspawn mounts /proc/sys read-only
+ * inside the containers, the namespace's net.* keys are writable from outside.
+ */
+function netnsSysctl(host: string, settings: string[]): void {
+  execFileSync('ip', ['netns', 'exec', netnsName(host), 'sysctl', '-q', '-w', ...settings], {stdio: ['ignore', 'pipe', 'pipe']})
+}
+
 /** Try `kaops apply`; true when kaopsd then answers `status --json` on both directors. */
 async function applyAndProbe(spec: LabSpec, diag: (s: string) => void): Promise<{ok: boolean; why: string}> {
   try {
@@ -63,7 +72,7 @@ async function prepareByHand(spec: LabSpec): Promise<void> {
   const inv = await loadInventory(INVENTORY)
   for (const h of renderHosts(inv)) {
     for (const f of h.files) await writeToHost(spec, h.name, f.content, f.path, f.mode)
-    for (const s of h.sysctl) await sh(spec, h.name, `sysctl -q -w ${s.key}=${s.value}`)
+    if (h.sysctl.length) netnsSysctl(h.name, h.sysctl.map((s) => `${s.key}=${s.value}`))
     for (const lo of h.loopbackVips) await sh(spec, h.name, `ip addr replace ${lo} dev lo`)
     if (h.roles.includes('director')) await sh(spec, h.name, 'nft -f /etc/nftables.d/kaops-vrrp.nft')
   }
@@ -140,18 +149,18 @@ test('kaops verify on the lab: healthy passes, each broken state is named; the d
 
   await t.test('arp_ignore missing on a real server: named, and it answers ARP for the VIP', async () => {
     const eth0 = (await sh(spec, 'web1', 'cat /proc/sys/net/ipv4/conf/eth0/arp_ignore')).trim()
-    await sh(spec, 'web1', 'sysctl -q -w net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.eth0.arp_ignore=0')
+    netnsSysctl('web1', ['net.ipv4.conf.all.arp_ignore=0', 'net.ipv4.conf.eth0.arp_ignore=0'])
     try {
       const cs = await verify()
       assert.match(get(cs, 'rs.arp-sysctl', 'web1').message, /net\.ipv4\.conf\.all\.arp_ignore=0 \(want 1\)/)
       if (hasArping) assert.match(get(cs, 'arp.owner').message, /web1\/eth0 .* answers ARP for 198\.18\.0\.100/)
     } finally {
-      await sh(spec, 'web1', `sysctl -q -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.eth0.arp_ignore=${eth0}`)
+      netnsSysctl('web1', ['net.ipv4.conf.all.arp_ignore=1', `net.ipv4.conf.eth0.arp_ignore=${eth0}`])
     }
   })
 
   await t.test('a firewall rule dropping VRRP: named', async () => {
-    await sh(spec, 'dir2', "nft add table inet kaops_test_block && nft add chain inet kaops_test_block input '{ type filter hook input priority -20; policy accept; }' && nft add rule inet kaops_test_block input ip protocol vrrp drop")
+    await sh(spec, 'dir2', "nft add table inet kaops_test_block && nft add chain inet kaops_test_block input '{ type filter hook input priority -20; policy accept; }' && nft add rule inet kaops_test_block input ip protocol 112 drop")
     try {
       if (applied.ok) await new Promise((r) => setTimeout(r, 4000))
       const cs = await verify()
@@ -159,6 +168,42 @@ test('kaops verify on the lab: healthy passes, each broken state is named; the d
       if (applied.ok) assert.equal(get(cs, 'vrrp.adverts', 'VI_1@dir2').status, 'fail')
     } finally {
       await sh(spec, 'dir2', 'nft delete table inet kaops_test_block')
+    }
+  })
+
+  await t.test('failover drill with keepalived standing in for kaopsd (same config, same unit name)', async (st) => {
+    if (applied.ok) {
+      st.skip('kaopsd runs: the drill below uses it')
+      return
+    }
+    if ((await labExec(spec, 'dir1', ['sh', '-c', 'command -v keepalived'])).code !== 0) {
+      st.skip('keepalived is not in the lab image')
+      return
+    }
+    const unit = '[Unit]\nDescription=keepalived standing in for kaopsd (verify lab test)\n[Service]\nExecStart=/usr/sbin/keepalived -n -l -P -f /etc/kaopsd/keepalived.conf\nRestart=on-failure\n'
+    const dirs = ['dir1', 'dir2']
+    try {
+      await sh(spec, 'dir1', `ip addr del ${VIP}/24 dev eth0 2>/dev/null; true`)
+      for (const d of dirs) {
+        await writeToHost(spec, d, unit, '/etc/systemd/system/kaopsd.service', 0o644)
+        await sh(spec, d, 'systemctl daemon-reload && systemctl restart kaopsd.service')
+      }
+      // dir1 (150) takes the VIP after its Master_Down_Interval.
+      for (let i = 0; i < 40 && !(await sh(spec, 'dir1', 'ip -o addr show dev eth0')).includes(`${VIP}/`); i++) await new Promise((r) => setTimeout(r, 250))
+      const {report} = await runFailoverDrill(INVENTORY, {faults: ['graceful', 'crash'], toleranceMs: 50, ignoreChecks: ['kaopsd.running', 'kaopsd.release'], progress: (l) => st.diagnostic(l)})
+      assert.equal(report.results.length, 2)
+      for (const r of report.results) {
+        st.diagnostic(`${r.fault}: first advert ${r.takeover.firstAdvertMs} ms (bound ${r.takeover.boundMs}), VIP ${r.takeover.vipAddedMs} ms, GARP ${r.takeover.garpMs} ms, outage ${r.takeover.outage.durationMs} ms (${r.takeover.outage.failedProbes} failed); failback: ${r.failback.message}; ${r.restored.message}; ${r.takeover.reasons.join('; ')}`)
+        assert.equal(r.takeover.to, 'dir2')
+        assert.ok(r.takeover.firstAdvertMs !== null && r.takeover.firstAdvertMs <= r.takeover.boundMs + 50, `${r.fault}: ${r.takeover.firstAdvertMs} > ${r.takeover.boundMs} + 50`)
+        assert.ok(r.takeover.garpMs !== null, 'GARP seen')
+        assert.equal(r.failback.verdict, 'PASS', r.failback.message)
+        assert.ok(r.restored.ok, r.restored.message)
+      }
+      const after = (await verifyInventory(INVENTORY, {statusGapSeconds: 1})).report.checks
+      assert.equal(get(after, 'vip.placement').status, 'pass', get(after, 'vip.placement').message)
+    } finally {
+      for (const d of dirs) await sh(spec, d, 'systemctl stop kaopsd.service; rm -f /etc/systemd/system/kaopsd.service; systemctl daemon-reload').catch(() => undefined)
     }
   })
 
