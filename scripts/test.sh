@@ -20,4 +20,7 @@ if [[ "$which" == all || "$which" == lab ]]; then
 fi
 
 # One file at a time: lab tests share this machine's bridges and namespaces.
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+exec node --import tsx --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=./scripts/summary-reporter.mjs --test-reporter-destination=stdout \
+  "${files[@]}"
