@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {KaopsCommand} from '../cli/kaops-command.js'
 import {ExitCode} from '../model/exit-codes.js'
-import {KaopsError} from '../model/errors.js'
-import type {DesiredHost} from '../model/desired-state.js'
+import {loadInventory} from '../inventory/load.js'
+import {renderHosts} from '../render/render-hosts.js'
 import {runPlan} from '../plan/run-plan.js'
 import {kaopsdArtifact} from '../plan/kaopsd-artifact.js'
 import {formatPlanHuman} from '../plan/format-human.js'
@@ -30,8 +30,7 @@ export default class Plan extends KaopsCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Plan)
     const kaopsd = await kaopsdArtifact()
-    const {loadInventory, renderHosts} = await inventoryModules()
-    const {plan, desired} = await runPlan(args.inventory, {loadInventory, renderHosts: (inv) => renderHosts(inv)}, {
+    const {plan, desired} = await runPlan(args.inventory, {loadInventory: (p) => loadInventory(p), renderHosts: (inv) => renderHosts(inv)}, {
       parallel: flags.parallel,
       hosts: flags.host,
       kaopsd,
@@ -49,22 +48,3 @@ export default class Plan extends KaopsCommand {
   }
 }
 
-/**
- * The inventory loader and renderer are written alongside this command; until both modules
- * exist, load them by a non-literal specifier so the build does not break. Replace with static
- * imports once src/inventory/load.ts and src/render/render-hosts.ts are in.
- */
-async function inventoryModules(): Promise<{
-  loadInventory(path: string): Promise<unknown>
-  renderHosts(inventory: unknown): DesiredHost[]
-}> {
-  const load = '../inventory/load.js'
-  const render = '../render/render-hosts.js'
-  const [l, r] = (await Promise.all([import(load), import(render)]).catch((error: unknown) => {
-    throw new KaopsError(`this build has no inventory loader or renderer yet: ${(error as Error).message}`)
-  })) as [
-    {loadInventory(path: string): Promise<unknown>},
-    {renderHosts(inventory: unknown): DesiredHost[]},
-  ]
-  return {loadInventory: l.loadInventory, renderHosts: r.renderHosts}
-}
