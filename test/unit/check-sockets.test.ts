@@ -158,14 +158,14 @@ test('DNS_CHECK: up with an answer; down on NXDOMAIN, silence (timeout) and ICMP
   const dns = await udpServer((msg, reply) => reply(dnsAnswer(msg)))
   const mute = await udpServer(() => {})
   try {
-    const up = await dnsCheck({address: lo, port: dns.port}, {connectTimeoutMs: 1000, type: 'A', name: 'up.test'})
+    const up = await dnsCheck({address: lo, port: dns.port}, {connectTimeoutMs: 1000, queryType: 'A', name: 'up.test'})
     assert.equal(up.ok, true, up.detail)
-    const nx = await dnsCheck({address: lo, port: dns.port}, {connectTimeoutMs: 1000, type: 'A', name: 'missing.test'})
+    const nx = await dnsCheck({address: lo, port: dns.port}, {connectTimeoutMs: 1000, queryType: 'A', name: 'missing.test'})
     assert.equal(nx.ok, false)
     assert.match(nx.detail, /rcode 3/)
-    const silent = await dnsCheck({address: lo, port: mute.port}, {connectTimeoutMs: 300, type: 'A', name: 'up.test'})
+    const silent = await dnsCheck({address: lo, port: mute.port}, {connectTimeoutMs: 300, queryType: 'A', name: 'up.test'})
     assert.match(silent.detail, /timed out after 300 ms/)
-    const refused = await dnsCheck({address: lo, port: await closedPort()}, {connectTimeoutMs: 1000, type: 'A', name: 'up.test'})
+    const refused = await dnsCheck({address: lo, port: await closedPort()}, {connectTimeoutMs: 1000, queryType: 'A', name: 'up.test'})
     assert.equal(refused.ok, false)
     assert.match(refused.detail, /ECONNREFUSED/)
   } finally {

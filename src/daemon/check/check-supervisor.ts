@@ -1,18 +1,31 @@
-import {serviceLabel, type LbBackend, type ReconcileReport} from '../lb/types.js'
+import {serviceLabel, type LbBackend, type ReconcileReport, type ServiceKey, type VirtualService} from '../lb/types.js'
 import {realClock, RealServerChecker, type CheckClock, type RunCheck} from './check-loop.js'
 import {runCheck} from './run-check.js'
 import type {CheckResult, CheckSchedule, CheckerConfig} from './types.js'
 import {
-  applyHealth, desiredService, initialState, realServerId, shutdownNotifications,
+  applyHealth, desiredService, initialState, liveWeight, nextQuorum, realServerId, shutdownNotifications,
   type Notification, type VirtualServerConfig, type VirtualServerState,
 } from './virtual-server-state.js'
 import {virtualServerStatus} from './virtual-server-status.js'
 import type {VirtualServerStatus} from '../../model/kaopsd-status.js'
 
-/** A virtual server with what each real server is checked by (none: always up, as keepalived). */
+export interface RealServerCheck {
+  checker: CheckerConfig
+  schedule: CheckSchedule
+}
+
+/** A virtual server with what each real server is checked by. */
 export interface CheckedVirtualServer {
   config: VirtualServerConfig
-  checks: Record<string, {checker: CheckerConfig; schedule: CheckSchedule} | undefined>
+  /**
+   * Keyed by realServerId. Several checkers: the server is up only while every one of them
+   * passes (keepalived's rule); none: always up, as keepalived.
+   */
+  checks: Record<string, RealServerCheck | RealServerCheck[] | undefined>
+  /** A virtual_server group: every service key it expands to, all served alike. Default [config.key]. */
+  keys?: ServiceKey[]
+  /** The group's name, for status and logs. */
+  group?: string
 }
 
 export interface SupervisorEvents {
@@ -20,19 +33,56 @@ export interface SupervisorEvents {
   log(line: string): void
 }
 
+/** What a reload kept running untouched, rebuilt, started and stopped (by virtual server label). */
+export interface SupervisorReload {
+  report: ReconcileReport
+  kept: string[]
+  changed: string[]
+  added: string[]
+  removed: string[]
+}
+
+/** One real server's checkers and the verdict of each. */
+interface RealServerCheckers {
+  signature: string
+  runners: RealServerChecker[]
+  up: boolean[]
+  /** The weight misc_dynamic set last, if any. */
+  weight?: number
+}
+
+interface Entry {
+  id: string
+  signature: string
+  vs: CheckedVirtualServer
+  state: VirtualServerState
+  checkers: Map<string, RealServerCheckers>
+  lastChecks: Map<string, {at: Date; result: CheckResult}>
+}
+
+function checkList(c: RealServerCheck | RealServerCheck[] | undefined): RealServerCheck[] {
+  return c === undefined ? [] : Array.isArray(c) ? c : [c]
+}
+
+/** The label a virtual server is known by in logs, status and reload reports. */
+export function virtualServerId(vs: CheckedVirtualServer): string {
+  return vs.group !== undefined ? `group ${vs.group}` : serviceLabel(vs.config.key)
+}
+
 /**
- * The glue of the checking subsystem: one RealServerChecker per checked real server, the pure
+ * The glue of the checking subsystem: RealServerCheckers per checked real server, the pure
  * virtual-server state, and the data plane. Health changes are applied in order and every
- * reconcile is serialised, so the kernel always converges to the latest desired state.
+ * reconcile is serialised, so the kernel always converges to the latest desired state. A
+ * reload keeps every virtual server and every real server's checkers whose configuration did
+ * not change (health, timers and last results included), so only what differs is touched.
  */
 export class CheckSupervisor {
-  private readonly states = new Map<number, VirtualServerState>()
-  private readonly checkers: RealServerChecker[] = []
-  private readonly lastChecks = new Map<number, Map<string, {at: Date; result: CheckResult}>>()
+  private entries = new Map<string, Entry>()
   private chain: Promise<unknown> = Promise.resolve()
+  private stopped = false
 
   constructor(
-    private readonly servers: readonly CheckedVirtualServer[],
+    private servers: readonly CheckedVirtualServer[],
     private readonly backend: LbBackend,
     private readonly events: SupervisorEvents,
     private readonly clock: CheckClock = realClock,
@@ -41,36 +91,71 @@ export class CheckSupervisor {
   ) {}
 
   async start(): Promise<ReconcileReport> {
-    this.servers.forEach((vs, i) => {
-      this.states.set(i, initialState(vs.config))
-      this.lastChecks.set(i, new Map())
-      for (const rs of vs.config.realServers) {
-        const id = realServerId(rs)
-        const c = vs.checks[id]
-        if (!c) continue
-        const checker = new RealServerChecker(rs, c.checker, c.schedule, (change) => this.onChange(i, id, change), this.clock,
-          async (t, cfg, signal) => {
-            const r = await this.check(t, cfg, signal)
-            this.lastChecks.get(i)!.set(id, {at: this.now(), result: r})
-            return r
-          })
-        this.checkers.push(checker)
-      }
-    })
+    const fresh: RealServerChecker[] = []
+    this.entries = new Map()
+    for (const vs of this.servers) {
+      const e = this.newEntry(vs, undefined, fresh)
+      this.entries.set(e.id, e)
+    }
     const report = await this.reconcile()
-    for (const c of this.checkers) c.start()
+    for (const c of fresh) c.start()
     return report
+  }
+
+  /**
+   * Replaces the configuration, touching only what differs: unchanged virtual servers keep
+   * running as they are; in a changed one, real servers whose address and checkers did not
+   * change keep their health and checkers. One reconcile follows.
+   */
+  async reload(servers: readonly CheckedVirtualServer[]): Promise<SupervisorReload> {
+    const fresh: RealServerChecker[] = []
+    const next = new Map<string, Entry>()
+    const out = {kept: [] as string[], changed: [] as string[], added: [] as string[], removed: [] as string[]}
+    for (const vs of servers) {
+      const id = uniqueId(virtualServerId(vs), next)
+      const old = this.entries.get(id)
+      if (old && old.signature === JSON.stringify(vs)) {
+        old.vs = vs
+        next.set(id, old)
+        out.kept.push(id)
+        continue
+      }
+      const e = this.newEntry(vs, old, fresh, id)
+      next.set(id, e)
+      ;(old ? out.changed : out.added).push(id)
+    }
+    for (const [id, old] of this.entries) {
+      const now = next.get(id)
+      for (const [rsId, rc] of old.checkers) {
+        if (now?.checkers.get(rsId) !== rc) rc.runners.forEach((r) => r.stop())
+      }
+      if (!now) out.removed.push(id)
+    }
+    this.entries = next
+    this.servers = servers
+    const report = await this.reconcile()
+    if (!this.stopped) for (const c of fresh) c.start()
+    return {report, ...out}
   }
 
   /** Stops checking; with omega, returns after running the shutdown notifications. */
   async stop(): Promise<void> {
-    for (const c of this.checkers) c.stop()
+    this.stopped = true
+    for (const e of this.entries.values()) for (const rc of e.checkers.values()) rc.runners.forEach((r) => r.stop())
     await this.chain
-    this.servers.forEach((vs, i) => shutdownNotifications(vs.config, this.states.get(i)!).forEach((n) => this.events.runNotification(n)))
+    for (const e of this.entries.values()) shutdownNotifications(e.vs.config, e.state).forEach((n) => this.events.runNotification(n))
   }
 
   status(backend: VirtualServerStatus['backend']): VirtualServerStatus[] {
-    return this.servers.map((vs, i) => virtualServerStatus(vs.config, this.states.get(i)!, backend, this.lastChecks.get(i)!))
+    return [...this.entries.values()].map((e) => virtualServerStatus(e.vs.config, e.state, backend, e.lastChecks, e.vs.group))
+  }
+
+  /** The data-plane entries wanted right now (every key of a group gets the same destinations). */
+  desired(): VirtualService[] {
+    return [...this.entries.values()].flatMap((e) => {
+      const d = desiredService(e.vs.config, e.state)
+      return (e.vs.keys ?? [e.vs.config.key]).map((key) => ({...d, key}))
+    })
   }
 
   /** Resolves once every change seen so far is in the kernel. */
@@ -78,19 +163,68 @@ export class CheckSupervisor {
     return this.chain
   }
 
-  private onChange(i: number, id: string, change: {up: boolean; weight?: number; reason: string}): void {
-    const vs = this.servers[i]!
-    const t = applyHealth(vs.config, this.states.get(i)!, id, change.weight === undefined ? {up: change.up} : {up: change.up, weight: change.weight})
-    this.states.set(i, t.state)
-    this.events.log(`real server ${id} of virtual_server ${serviceLabel(vs.config.key)} is ${change.up ? 'UP' : 'DOWN'}: ${change.reason}`)
+  private newEntry(vs: CheckedVirtualServer, old: Entry | undefined, fresh: RealServerChecker[], id = uniqueId(virtualServerId(vs), this.entries)): Entry {
+    const e: Entry = {id, signature: JSON.stringify(vs), vs, state: initialState(vs.config), checkers: new Map(), lastChecks: new Map()}
+    for (const rs of vs.config.realServers) {
+      const rsId = realServerId(rs)
+      const list = checkList(vs.checks[rsId])
+      if (list.length === 0) continue
+      const signature = JSON.stringify([rsId, list])
+      const reuse = old?.checkers.get(rsId)
+      if (reuse && reuse.signature === signature && old!.state.health[rsId]) {
+        // Same server, same checkers: keep its timers, verdicts and health as they are.
+        e.checkers.set(rsId, reuse)
+        e.state.health[rsId] = {...old!.state.health[rsId]!}
+        const last = old!.lastChecks.get(rsId)
+        if (last) e.lastChecks.set(rsId, last)
+        continue
+      }
+      const rc: RealServerCheckers = {signature, runners: [], up: list.map((c) => !c.schedule.alpha)}
+      list.forEach((c, k) => {
+        const runner = new RealServerChecker(rs, c.checker, c.schedule, (change) => this.onChange(id, rsId, rc, k, change), this.clock,
+          async (t, cfg, signal) => {
+            const r = await this.check(t, cfg, signal)
+            if (this.entries.get(id)?.checkers.get(rsId) === rc) this.entries.get(id)!.lastChecks.set(rsId, {at: this.now(), result: r})
+            return r
+          })
+        rc.runners.push(runner)
+        fresh.push(runner)
+      })
+      e.checkers.set(rsId, rc)
+      e.state.health[rsId] = {up: rc.up.every(Boolean)}
+    }
+    // Quorum follows the carried-over health without running scripts: a reload is not a health change.
+    const prevQuorum = old?.state.quorumUp ?? e.state.quorumUp
+    e.state.quorumUp = old ? nextQuorum(vs.config, prevQuorum, liveWeight(vs.config, e.state.health)) : liveWeight(vs.config, e.state.health) >= vs.config.quorum
+    return e
+  }
+
+  private onChange(entryId: string, rsId: string, rc: RealServerCheckers, k: number, change: {up: boolean; weight?: number; reason: string}): void {
+    const e = this.entries.get(entryId)
+    // A checker stopped by a reload may still report once: it no longer speaks for anyone.
+    if (!e || e.checkers.get(rsId) !== rc || this.stopped) return
+    rc.up[k] = change.up
+    if (change.weight !== undefined) rc.weight = change.weight
+    const up = rc.up.every(Boolean)
+    const before = e.state.health[rsId]
+    if (before && before.up === up && before.weight === rc.weight) return
+    const t = applyHealth(e.vs.config, e.state, rsId, rc.weight === undefined ? {up} : {up, weight: rc.weight})
+    e.state = t.state
+    this.events.log(`real server ${rsId} of virtual_server ${e.id} is ${up ? 'UP' : 'DOWN'}: ${change.reason}`)
     void this.reconcile()
       .then(() => t.notifications.forEach((n) => this.events.runNotification(n)))
       .catch((err: unknown) => this.events.log(`data plane reconcile failed: ${(err as Error).message}`))
   }
 
   private reconcile(): Promise<ReconcileReport> {
-    const run = this.chain.then(() => this.backend.reconcile(this.servers.map((vs, i) => desiredService(vs.config, this.states.get(i)!))))
+    const run = this.chain.then(() => this.backend.reconcile(this.desired()))
     this.chain = run.catch(() => undefined)
     return run
   }
+}
+
+/** Two virtual servers with the same label (a config mistake) still get separate entries. */
+function uniqueId(base: string, taken: ReadonlyMap<string, unknown>): string {
+  if (!taken.has(base)) return base
+  for (let n = 2; ; n++) if (!taken.has(`${base} #${n}`)) return `${base} #${n}`
 }

@@ -14,7 +14,7 @@ export const dnsCheck: Checker<DnsCheckOptions> = (target, o, signal) =>
   settle(async () => {
     const {host, port} = endpoint(target, o)
     const id = randomInt(0, 0x10000)
-    const query = encodeQuery(id, o.name, recordType(o.type))
+    const query = encodeQuery(id, o.name, recordType(o.queryType))
     const sig = deadline(o.connectTimeoutMs, signal)
     const socket = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4')
     try {
@@ -33,7 +33,7 @@ export const dnsCheck: Checker<DnsCheckOptions> = (target, o, signal) =>
         })
       })
       const h = decodeHeader(reply)
-      const what = `dns ${host}:${port} ${o.type} ${o.name}`
+      const what = `dns ${host}:${port} ${o.queryType} ${o.name}`
       if (!h.isResponse) return {ok: false, detail: `${what}: reply is not a response`}
       if (h.rcode !== 0) return {ok: false, detail: `${what}: rcode ${h.rcode}`}
       if (h.answers === 0) return {ok: false, detail: `${what}: no answer`}

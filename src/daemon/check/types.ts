@@ -58,8 +58,11 @@ export interface SmtpCheckOptions extends ConnectOptions {
 }
 
 export interface DnsCheckOptions extends ConnectOptions {
-  /** A record type name such as A, AAAA, MX, or a number. */
-  type: string
+  /**
+   * A record type name such as A, AAAA, MX, or a number. Not `type`: that is the checker's
+   * kind in CheckerConfig, and the two would collapse into one field.
+   */
+  queryType: string
   name: string
 }
 

@@ -11,6 +11,8 @@ export interface RealServerConfig {
   port: number
   weight: number
   inhibitOnFailure: boolean
+  /** Per real server alpha (keepalived 2 allows it there too); absent: the virtual server's. */
+  alpha?: boolean
   notifyUp?: string
   notifyDown?: string
 }
@@ -65,7 +67,7 @@ export function realServerId(rs: {address: string; port: number}): string {
 
 export function initialState(cfg: VirtualServerConfig): VirtualServerState {
   const health: Record<string, RealServerHealth> = {}
-  for (const rs of cfg.realServers) health[realServerId(rs)] = {up: !cfg.alpha}
+  for (const rs of cfg.realServers) health[realServerId(rs)] = {up: !(rs.alpha ?? cfg.alpha)}
   // Quorum starts from the initial health without running scripts: nothing has changed yet.
   return {health, quorumUp: liveWeight(cfg, health) >= cfg.quorum}
 }

@@ -11,6 +11,8 @@ export function virtualServerStatus(
   s: VirtualServerState,
   backend: VirtualServerStatus['backend'],
   lastChecks: ReadonlyMap<string, {at: Date; result: CheckResult}>,
+  /** A virtual_server group: reported under its name, as one entry. */
+  groupName?: string,
 ): VirtualServerStatus {
   const k = cfg.key
   const realServers: RealServerStatus[] = cfg.realServers.map((rs) => {
@@ -25,6 +27,9 @@ export function virtualServerStatus(
       lastCheck: last ? {at: last.at.toISOString(), ok: last.result.ok, detail: last.result.detail, latencyMs: last.result.latencyMs} : null,
     }
   })
+  if (groupName !== undefined) {
+    return {key: `group ${groupName}`, address: null, port: null, protocol: k.kind === 'fwmark' ? 'TCP' : k.protocol, backend, quorumUp: s.quorumUp, realServers}
+  }
   return k.kind === 'fwmark'
     ? {key: `fwmark ${k.mark}`, address: null, port: null, protocol: 'TCP', backend, quorumUp: s.quorumUp, realServers}
     : {key: realServerId(k), address: k.address, port: k.port, protocol: k.protocol, backend, quorumUp: s.quorumUp, realServers}
