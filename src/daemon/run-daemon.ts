@@ -8,6 +8,7 @@ import {formatDiagnostic, parseConfigFile} from './config/index.js'
 import {startControlServer} from './control/control-server.js'
 import {Logger, consoleSink, type LogSink} from './core/logger.js'
 import {VrrpService, stateName} from './core/vrrp-service.js'
+import {CheckService} from './core/check-service.js'
 import type {Transition} from './core/vrrp-instance.js'
 import {installDumpSignals, syncGroupState} from './control/dump-files.js'
 import {startMetricsServer, type MetricsServer} from './control/metrics.js'
@@ -83,6 +84,9 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
   }
   const vrrp = new VrrpService({log: vrrpLog, onTransition, scriptExecutor: trackExecutor})
   const runVrrp = !options.checkOnly
+  // The checker subsystem (virtual_server blocks); -P runs VRRP alone.
+  const runChecks = !options.vrrpOnly
+  const checks = new CheckService({log: log.withTag('kaopsd_healthcheckers'), scripts: () => scripts})
 
   const status = (): KaopsdStatus => ({
     format_version: 1,
@@ -93,7 +97,7 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
     configHash,
     release,
     instances: vrrp.status(),
-    virtualServers: [],
+    virtualServers: checks.status(),
   })
 
   // Reloads and stops are serialised: a HUP during a HUP waits its turn.
@@ -126,6 +130,10 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
       void oldNotifier.stop()
       const diff = runVrrp ? await vrrp.reload(config) : {kept: [], changed: [], added: [], removed: []}
       log.notice(`reload: kept ${diff.kept.length}, changed ${diff.changed.join(',') || 'none'}, added ${diff.added.join(',') || 'none'}, removed ${diff.removed.join(',') || 'none'}`)
+      if (runChecks) {
+        const c = await checks.reload(config)
+        log.notice(`reload checkers: kept ${c.kept.length}, changed ${c.changed.join(',') || 'none'}, added ${c.added.join(',') || 'none'}, removed ${c.removed.join(',') || 'none'}; data plane: ${c.changes} change(s)`)
+      }
       return diff
     })
 
@@ -166,6 +174,15 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
     }
   }
 
+  if (runChecks) {
+    try {
+      await checks.start(config)
+    } catch (err) {
+      // VRRP keeps running: the VIPs matter even when the data plane cannot be programmed.
+      log.error(`cannot start the health checkers: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {
@@ -174,6 +191,7 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
       log.notice(`Stopping (${signal})`)
       void serial(async () => {
         await vrrp.stop(!options.dontReleaseVrrp)
+        await checks.stop(!options.dontReleaseIpvs)
         await notifier.stop()
         removeDumpSignals()
         await metrics?.close()
