@@ -98,6 +98,28 @@ describe('kaopsd VRRP on a lab segment', {skip: why ?? false, timeout: 240_000},
     }
   })
 
+  test('a starting router removes a VIP a crashed run left behind', async () => {
+    try {
+      const a = await start(0, {priority: 150, state: 'MASTER'})
+      await a.waitState('MASTER')
+      seg.exec(seg.routerNs(1), ['ip', 'addr', 'add', `${vip}/24`, 'dev', 'eth0'])
+      const b = await start(1, {priority: 100})
+      await b.waitState('BACKUP')
+      await waitFor('the stale VIP to leave r1', () => seg.holders(vip).join() === '0', 3000)
+      assert.match(b.output, /removing stale VIP/)
+      await a.kill()
+      await b.waitState('MASTER', 5000)
+      // r0 comes back over its own leftover: like keepalived it clears it (only a priority-255
+      // owner starts as master), then preempts and adds it again.
+      const a2 = await start(0, {priority: 150, state: 'MASTER'})
+      await a2.waitState('MASTER')
+      await b.waitState('BACKUP', 3000)
+      await waitFor('the VIP on r0 only', () => seg.holders(vip).join() === '0', 3000)
+    } finally {
+      await stopAll()
+    }
+  })
+
   test('nopreempt keeps the running master; preempt_delay waits before preempting', async () => {
     try {
       const b = await start(1, {priority: 100, nopreempt: true})

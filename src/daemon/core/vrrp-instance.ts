@@ -1,5 +1,6 @@
 import {createRouter, encodeAdvert, status as routerStatus, step, type Router, type RouterAction, type RouterEvent, type RouterStateName, type TimerName} from '../vrrp/index.js'
-import {addAddress, removeAddress, formatAddress} from '../os/addresses.js'
+import ipaddr from 'ipaddr.js'
+import {addAddress, removeAddress, formatAddress, listAddresses} from '../os/addresses.js'
 import {addRoute, removeRoute, formatRoute} from '../os/routes.js'
 import {DeadlineTimers, monotonicMs} from './clock.js'
 import type {InstanceSpec} from './instance-spec.js'
@@ -61,6 +62,25 @@ export class VrrpInstanceRunner {
 
   start(): void {
     this.handle({kind: 'startup'})
+    // A run that died without releasing (SIGKILL, crash) leaves its VIPs behind; a backup that
+    // kept them would answer ARP for an address the master owns. keepalived clears them at
+    // startup too. A router that starts as master keeps them: it is about to (re)add them.
+    if (this.#router.state !== 'Master') this.#enqueue('removing stale addresses', () => this.#removeStale())
+  }
+
+  async #removeStale(): Promise<void> {
+    const key = (address: string, device: string) => `${device} ${ipaddr.process(address).toString()}`
+    const wanted = new Map([...this.#spec.addresses.values()].map((a) => [key(a.address, a.device), a]))
+    const devices = new Set([...this.#spec.addresses.values()].map((a) => a.device))
+    for (const device of devices) {
+      const present = await listAddresses(device).catch(() => [])
+      for (const p of present) {
+        const addr = wanted.get(key(p.address, p.device))
+        if (!addr || this.#router.state === 'Master') continue
+        await removeAddress({...addr, prefixLength: p.prefixLength})
+        this.log.notice(`(${this.#spec.name}) removing stale VIP ${formatAddress(addr)} left by a previous run`)
+      }
+    }
   }
 
   /** Feeds one event; never throws (a bug in one instance must not take the daemon down). */
