@@ -1,4 +1,7 @@
-import {checkConfigFile as checkFile, dumpConfig as dump, formatDiagnostic, parseConfigFile} from './config/index.js'
+import {existsSync} from 'node:fs'
+import {checkConfigFile as checkFile, dumpConfig as dump, formatDiagnostic, hasErrors, parseConfigFile} from './config/index.js'
+import {sortDiagnostics} from './config/diagnostics.js'
+import {lvsConfigDiagnostics} from './core/lvs-mapping.js'
 
 /** What `kaopsd -t` and `kaopsd -d` do with a configuration file. */
 
@@ -23,7 +26,10 @@ export interface ConfigReadOptions {
 
 export async function checkConfigFile(path: string, opts: ConfigReadOptions = {}): Promise<ConfigCheckResult> {
   const res = await checkFile(path, opts)
-  return {ok: res.ok, messages: res.diagnostics.map(formatDiagnostic)}
+  // What the chosen data plane cannot program is a config error too (nftables: lc, TUN ...).
+  const lvs = lvsConfigDiagnostics(res.config, existsSync('/proc/net/ip_vs'))
+  const all = sortDiagnostics([...res.diagnostics, ...lvs], res.config.files)
+  return {ok: !hasErrors(all), messages: all.map(formatDiagnostic)}
 }
 
 export async function dumpConfig(path: string, opts: ConfigReadOptions & {json: boolean}): Promise<ConfigDump> {
