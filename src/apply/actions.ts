@@ -121,7 +121,17 @@ const selectRelease: Action = async (run, _step, {env}) => {
   const cur = run.inspection!
   const ids = cur.entries.filter(isReleaseId)
   const t = rollbackTarget(ids, cur.current, env.rollbackTo)
-  if ('error' in t) throw new StepError(`${run.desired.name}: ${t.error}`)
+  if ('error' in t) {
+    // A host the later applies never changed has only its first release: "previous" for it is
+    // what it has now, so it stays (and is said to) rather than stopping everyone's rollback.
+    if (env.rollbackTo === undefined && cur.current && ids.includes(cur.current) && !ids.some((id) => id < cur.current!)) {
+      run.notes.push(`no release older than ${cur.current}: stays on it`)
+      run.state = 'unchanged'
+      run.finalRelease = cur.current
+      return
+    }
+    throw new StepError(`${run.desired.name}: ${t.error}`)
+  }
   const out = await sh(run, `cat ${shq(posix.join(RELEASES_DIR, t.id, 'manifest.json'))}`, `reading release ${t.id}`)
   const m = parseManifest(out)
   if (!m) throw new StepError(`${run.desired.name}: release ${t.id} has no readable manifest.json`)

@@ -30,8 +30,10 @@ export class RolloutProgress {
   readonly onEvent = (e: ProgressEvent): void => {
     const t = this.tasks.get(e.host)
     if (!t) return
-    if (e.type === 'step') t.output = `${e.phase}: ${e.step}`
-    else if (e.type === 'host-note') t.output = e.note
+    // Plain lines (CI logs) interleave hosts and do not show the task title: name the host.
+    const who = this.renderer === 'simple' ? `${e.host} ` : ''
+    if (e.type === 'step') t.output = `${who}${e.phase}: ${e.step}`
+    else if (e.type === 'host-note') t.output = `${who}${e.note}`
   }
 
   async run<R>(fn: () => Promise<R>, describe: (result: R, host: string) => {ok: boolean; text: string}): Promise<R> {

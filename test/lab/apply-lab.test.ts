@@ -1,67 +1,338 @@
-// apply / rollback / releases against the lab (root, netns, systemd-nspawn). One lab shared by
-// every test in this file; torn down at the end even on failure. Tests that need the kaopsd
-// daemon skip with the reason until dist/kaopsd exists.
-import {after, before, test} from 'node:test'
+// apply / rollback / releases against real lab hosts (root, netns, systemd-nspawn), on the apply
+// tests' own lab (apply-lab.inventory.yaml: bridge kaops-apply0, 198.18.7.0/24), so it can run
+// beside another lab. The tests build on each other in order (first apply, config change,
+// rollback, ...) over one lab that is torn down at the end, even on failure.
+import {after, before, test, type TestContext} from 'node:test'
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
+import {appendFile, copyFile, lstat, mkdtemp, readFile, readlink, readdir, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {runApply, runRollback, runReleases} from '../../src/apply/run-apply.js'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {parse, stringify} from 'yaml'
+import {runApply, runRollback, runReleases, type ApplyOutcome} from '../../src/apply/run-apply.js'
 import {inventoryModules, type InventoryModules} from '../../src/apply/inventory-modules.js'
-import {defaultKaopsdPath} from '../../src/plan/kaopsd-artifact.js'
+import type {RolloutResult} from '../../src/apply/rollout.js'
+import {CURRENT_LINK, MANAGED_LIST_PATH, RELEASES_DIR} from '../../src/apply/host-layout.js'
+import {defaultKaopsdPath, kaopsdArtifact} from '../../src/plan/kaopsd-artifact.js'
+import {runPlan} from '../../src/plan/run-plan.js'
+import {RemoteHost} from '../../src/remote/connection.js'
+import {labPaths, netnsName, vethName} from '../../src/lab/paths.js'
+import {rootDir} from '../../src/lab/rootfs.js'
 
-const INVENTORY = join(import.meta.dirname, '..', '..', 'inventories', 'lab.yaml')
+const INVENTORY = join(import.meta.dirname, 'apply-lab.inventory.yaml')
+const VIP = '198.18.7.100'
+const DIRECTORS = ['adir1', 'adir2']
+const REAL_SERVERS = ['aweb1', 'aweb2']
+const HOSTS = [...DIRECTORS, ...REAL_SERVERS]
+
 let skipAll: string | undefined
-let mods: InventoryModules | undefined
-let lab: {labUp: (p: string) => Promise<unknown>; labDown: (p: string) => Promise<unknown>} | undefined
+let mods: InventoryModules
+let lab: typeof import('../../src/lab/lab.js') | undefined
+let tmp: string
+/** The inventory the hosts were last applied from (tests go on from there). */
+let applied = INVENTORY
 
 before(async () => {
   if (process.getuid?.() !== 0) return void (skipAll = 'needs root (network namespaces, containers)')
+  if (!existsSync(defaultKaopsdPath())) return void (skipAll = `kaopsd is not built (${defaultKaopsdPath()}): run npm run build`)
+  mods = await inventoryModules()
+  lab = await import('../../src/lab/lab.js')
+  tmp = await mkdtemp(join(tmpdir(), 'kaops-apply-lab-'))
   try {
-    mods = await inventoryModules()
-    lab = (await import('../../src/lab/lab.js')) as typeof lab
-  } catch (error) {
-    return void (skipAll = `the inventory loader, renderer or lab library is not available yet: ${(error as Error).message}`)
-  }
-  try {
-    await lab!.labUp(INVENTORY)
+    // From scratch: hosts left by an earlier, interrupted run would carry its releases.
+    await lab.labDown(INVENTORY)
+    await lab.labUp(INVENTORY)
   } catch (error) {
     skipAll = `the lab does not come up here: ${(error as Error).message}`
   }
 })
 
 after(async () => {
-  if (lab && !skipAll) await lab.labDown(INVENTORY).catch(() => undefined)
+  if (lab) await lab.labDown(INVENTORY).catch(() => undefined)
+  if (tmp) await rm(tmp, {recursive: true, force: true})
 })
 
-const daemonMissing = () => (existsSync(defaultKaopsdPath()) ? undefined : `kaopsd is not built yet (${defaultKaopsdPath()}): directors cannot be applied`)
+const skipped = (t: TestContext): boolean => {
+  if (skipAll) t.skip(skipAll)
+  return skipAll !== undefined
+}
 
-test('first apply creates a release and switches; a second apply changes nothing', async (t) => {
-  const why = skipAll ?? daemonMissing()
-  if (why) return t.skip(why)
-  const first = await runApply(INVENTORY, mods!, {parallel: 4})
+// ---- looking at the hosts from this machine (their roots and namespaces are ours) ----
+
+const hostRoot = (name: string) => rootDir(labPaths().hostDir(name))
+const onHost = (name: string, path: string) => join(hostRoot(name), path)
+
+async function currentRelease(name: string): Promise<string | null> {
+  return readlink(onHost(name, CURRENT_LINK)).then((l) => l.split('/').pop()!, () => null)
+}
+
+async function releaseDirs(name: string): Promise<string[]> {
+  return (await readdir(onHost(name, RELEASES_DIR)).catch(() => [] as string[])).sort()
+}
+
+/** Every managed file's bytes (as sha256) and mode, and the current release: what a rollback must restore. */
+async function snapshot(name: string): Promise<Record<string, string>> {
+  const snap: Record<string, string> = {current: String(await currentRelease(name))}
+  const list = await readFile(onHost(name, MANAGED_LIST_PATH), 'utf8').catch(() => '')
+  for (const p of list.split('\n').filter(Boolean)) {
+    const file = onHost(name, p)
+    const st = await lstat(file).catch(() => undefined)
+    snap[p] = st ? `${(st.mode & 0o7777).toString(8)} ${createHash('sha256').update(await readFile(file)).digest('hex')}` : 'missing'
+  }
+  return snap
+}
+
+function ipIn(ns: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn('ip', ['-n', ns, ...args], {stdio: ['ignore', 'pipe', 'inherit']})
+    let out = ''
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    c.on('error', reject)
+    c.on('close', () => resolve(out))
+  })
+}
+
+async function vipHolders(): Promise<string[]> {
+  const held = await Promise.all(DIRECTORS.map(async (d) => ((await ipIn(netnsName(d), ['-4', '-o', 'addr', 'show', 'dev', 'eth0'])).includes(` ${VIP}/`) ? d : '')))
+  return held.filter(Boolean)
+}
+
+async function sysctlIn(ns: string | undefined, key: string): Promise<string> {
+  const path = `/proc/sys/${key.replace(/\./g, '/')}`
+  if (!ns) return (await readFile(path, 'utf8')).trim()
+  return new Promise((resolve, reject) => {
+    const c = spawn('ip', ['netns', 'exec', ns, 'cat', path], {stdio: ['ignore', 'pipe', 'inherit']})
+    let out = ''
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    c.on('error', reject)
+    c.on('close', () => resolve(out.trim()))
+  })
+}
+
+/** A copy of the applied inventory with `edit` made to it. */
+async function variant(name: string, edit: (inv: Record<string, any>) => void): Promise<string> {
+  const inv = parse(await readFile(applied, 'utf8')) as Record<string, any>
+  edit(inv)
+  const file = join(tmp, `${name}.yaml`)
+  await writeFile(file, stringify(inv))
+  return file
+}
+
+const setPriority = (inv: Record<string, any>, host: string, p: number) => (inv['vips'][0]['priorities'][host] = p)
+
+/** The client host pings the VIP every 20 ms until stopped; returns what it sent and got back. */
+function probe(): {stop: () => Promise<{sent: number; received: number}>} {
+  const c = spawn('ip', ['netns', 'exec', netnsName('aclient'), 'ping', '-n', '-q', '-i', '0.02', '-W', '1', VIP], {stdio: ['ignore', 'pipe', 'pipe']})
+  let out = ''
+  c.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  const done = new Promise<void>((resolve) => c.on('close', () => resolve()))
+  return {
+    stop: async () => {
+      // Let replies to the last requests arrive before asking for the count.
+      await sleep(300)
+      c.kill('SIGINT')
+      await done
+      const m = /(\d+) packets transmitted, (\d+) received/.exec(out)
+      assert.ok(m, `ping gave no summary: ${out}`)
+      return {sent: Number(m[1]), received: Number(m[2])}
+    },
+  }
+}
+
+const describe = (r: RolloutResult | undefined) => JSON.stringify(r?.hosts.map((h) => ({host: h.host, state: h.state, error: h.error, notes: h.notes})), null, 1)
+const hostOf = (r: RolloutResult, name: string) => r.hosts.find((h) => h.host === name)
+
+/** `kaops plan` as the command runs it: against the kaopsd that apply would ship. */
+async function planChanges(inventory: string, kaopsd?: string): Promise<boolean> {
+  const art = await kaopsdArtifact(kaopsd ?? defaultKaopsdPath())
+  return (await runPlan(inventory, mods, {parallel: 4, ...(art ? {kaopsd: art} : {})})).plan.has_changes
+}
+
+// ---- the tests, in order ----
+
+let hostNetValue = ''
+
+test('first apply prepares real servers and directors, one VIP holder, then plan and a second apply change nothing', async (t) => {
+  if (skipped(t)) return
+  hostNetValue = await sysctlIn(undefined, 'net.ipv4.conf.all.arp_ignore')
+  const first = await runApply(INVENTORY, mods, {parallel: 4})
   assert.ok(first.result, 'the first apply had changes')
-  assert.equal(first.result.ok, true, JSON.stringify(first.result.hosts, null, 1))
-  for (const h of first.result.hosts) assert.match(h.release_after ?? '', /^\d{8}T\d{6}Z-[0-9a-f]{8}$/, h.host)
-  const second = await runApply(INVENTORY, mods!, {parallel: 4})
+  assert.equal(first.result.ok, true, describe(first.result))
+  for (const h of HOSTS) {
+    const o = hostOf(first.result, h)
+    assert.equal(o?.state, 'done', h)
+    assert.equal(await currentRelease(h), o?.release_after, `${h}: current points at the new release`)
+  }
+  // Real servers: the VIP on lo, ARP sysctl in effect in their own namespace only.
+  for (const h of REAL_SERVERS) {
+    assert.match(await ipIn(netnsName(h), ['-4', '-o', 'addr', 'show', 'dev', 'lo']), new RegExp(` ${VIP.replace(/\./g, '\\.')}/32 `), h)
+    assert.equal(await sysctlIn(netnsName(h), 'net.ipv4.conf.all.arp_ignore'), '1', h)
+    assert.equal(await sysctlIn(netnsName(h), 'net.ipv4.conf.all.arp_announce'), '2', h)
+  }
+  assert.equal(await sysctlIn(undefined, 'net.ipv4.conf.all.arp_ignore'), hostNetValue, "this machine's own sysctl is untouched")
+  for (const d of DIRECTORS) assert.ok(existsSync(onHost(d, '/opt/kaops/current/kaopsd')), `${d}: kaopsd installed`)
+  assert.deepEqual(await vipHolders(), ['adir1'], 'exactly one director (the higher priority) holds the VIP')
+
+  assert.equal(await planChanges(INVENTORY), false, 'plan right after the apply shows no changes')
+  const second = await runApply(INVENTORY, mods, {parallel: 4})
   assert.equal(second.skipped, 'no-changes')
-  const rel = await runReleases(INVENTORY, mods!)
-  for (const h of rel) if (h.releases.length) assert.equal(h.releases.filter((r) => r.current).length, 1, h.host)
+  for (const h of HOSTS) assert.equal(await currentRelease(h), hostOf(first.result, h)?.release_after, `${h}: the second apply made no release`)
+
+  const listed = await runReleases(INVENTORY, mods)
+  for (const h of listed) {
+    assert.equal(h.releases.length, 1, h.host)
+    assert.equal(h.releases[0]!.current, true, h.host)
+    assert.equal(h.current, hostOf(first.result, h.host)?.release_after, h.host)
+  }
 })
 
-test('two applies at once: the second stops naming the lock holder', async (t) => {
-  const why = skipAll ?? daemonMissing()
-  if (why) return t.skip(why)
-  t.skip('needs a change to apply while the first apply holds the locks; written with the daemon (pending)')
+let beforeChange: Record<string, Record<string, string>> = {}
+let changeResult: RolloutResult | undefined
+
+test('a config-only change (priorities) reloads kaopsd without a flap: the 20 ms ping from the client loses nothing', async (t) => {
+  if (skipped(t)) return
+  for (const h of HOSTS) beforeChange[h] = await snapshot(h)
+  const next = await variant('priorities', (inv) => {
+    setPriority(inv, 'adir1', 160)
+    setPriority(inv, 'adir2', 110)
+  })
+  await sleep(500)
+  const ping = probe()
+  await sleep(300)
+  const [out, counts] = await runApply(next, mods, {parallel: 4}).then(
+    async (o) => [o, await ping.stop()] as const,
+    async (error: unknown) => {
+      await ping.stop().catch(() => undefined)
+      throw error
+    },
+  )
+  changeResult = out.result
+  assert.equal(out.result?.ok, true, describe(out.result))
+  applied = next
+  for (const d of DIRECTORS) {
+    const o = hostOf(out.result!, d)!
+    assert.ok(o.notes.includes('reloaded kaopsd (SIGHUP)'), `${d} reloaded: ${o.notes.join('; ')}`)
+    assert.ok(!o.notes.some((n) => /restarted|started kaopsd/.test(n)), `${d} not restarted`)
+  }
+  for (const h of REAL_SERVERS) assert.equal(hostOf(out.result!, h), undefined, `${h} is not touched by a director-only change`)
+  t.diagnostic(`ping: ${counts.received}/${counts.sent} replies`)
+  assert.ok(counts.sent >= 50, `the probe ran (${counts.sent} sent)`)
+  assert.equal(counts.sent - counts.received, 0, `no ping lost: ${counts.received}/${counts.sent}`)
+  assert.deepEqual(await vipHolders(), ['adir1'])
 })
 
-test('rollback restores the previous release byte for byte', async (t) => {
-  const why = skipAll ?? daemonMissing()
-  if (why) return t.skip(why)
-  const r = await runRollback(INVENTORY, mods!, {parallel: 4})
-  // After one apply there is no older release: rollback must refuse cleanly, naming the host.
-  if (!r.ok) assert.match(JSON.stringify(r.hosts), /no release older than the current one|no current release/)
+test('rollback returns every host to its previous release byte for byte', async (t) => {
+  if (skipped(t) || !changeResult) return t.skip(skipAll ?? 'needs the change of the previous test')
+  const r = await runRollback(applied, mods, {parallel: 4})
+  assert.equal(r.ok, true, describe(r))
+  for (const d of DIRECTORS) assert.equal(hostOf(r, d)?.release_after, hostOf(changeResult, d)?.release_before, d)
+  for (const h of REAL_SERVERS) assert.equal(hostOf(r, h)?.state, 'unchanged', `${h} had no older release: stays`)
+  for (const h of HOSTS) assert.deepEqual(await snapshot(h), beforeChange[h], `${h}: files and current release as before the change`)
+  assert.deepEqual(await vipHolders(), ['adir1'])
+  applied = INVENTORY
+  assert.equal(await planChanges(INVENTORY), false, 'after the rollback the hosts match the original inventory again')
 })
 
-test('config kaopsd rejects, SSH cut mid-upload, VIP probe every 20 ms', async (t) => {
-  t.skip('needs the kaopsd daemon (config test, status --json) and the lab client probe: pending')
+test('a config kaopsd rejects on the host: nothing is switched anywhere', async (t) => {
+  if (skipped(t)) return
+  const state: Record<string, {snap: Record<string, string>; dirs: string[]}> = {}
+  for (const h of HOSTS) state[h] = {snap: await snapshot(h), dirs: await releaseDirs(h)}
+  const bad = await variant('rejected', (inv) => {
+    for (const d of inv['directors']) d.raw = ['kaops_no_such_keyword 1']
+  })
+  const out = await runApply(bad, mods, {parallel: 4})
+  assert.equal(out.result?.ok, false, describe(out.result))
+  const failed = out.result!.hosts.filter((h) => h.state === 'failed-nothing-switched')
+  assert.equal(failed.length, 1, describe(out.result))
+  assert.equal(failed[0]!.step, 'config-test')
+  assert.match(failed[0]!.error ?? '', /kaopsd rejected the new config on adir\d.*kaops_no_such_keyword/)
+  for (const h of out.result!.hosts) if (h !== failed[0]) assert.equal(h.state, 'not-touched', h.host)
+  for (const h of HOSTS) {
+    assert.deepEqual(await snapshot(h), state[h]!.snap, `${h}: unchanged`)
+    assert.deepEqual(await releaseDirs(h), state[h]!.dirs, `${h}: no release left behind`)
+  }
+  assert.deepEqual(await vipHolders(), ['adir1'])
+})
+
+test('two applies at once: the second stops, naming the holder of the lock', async (t) => {
+  if (skipped(t)) return
+  // The first apply pauses after taking its locks (a `wait` step), so the second surely meets them.
+  const playbook = join(tmp, 'slow-apply.yaml')
+  const pb = parse(await readFile(join(import.meta.dirname, '..', '..', 'playbooks', 'apply.yaml'), 'utf8')) as {phases: Array<{name: string; steps: unknown[]}>}
+  pb.phases.find((p) => p.name === 'lock')!.steps.push({action: 'wait', with: {seconds: 4}})
+  await writeFile(playbook, stringify(pb))
+  const next = await variant('concurrent', (inv) => setPriority(inv, 'adir2', 120))
+  let locked!: () => void
+  const lockedNow = new Promise<void>((resolve) => (locked = resolve))
+  const first = runApply(next, mods, {parallel: 4, playbook, progress: (e) => e.type === 'step' && e.step === 'wait' && locked()})
+  await lockedNow
+  const second = await runApply(next, mods, {parallel: 4})
+  const a = await first
+  assert.equal(a.result?.ok, true, describe(a.result))
+  applied = next
+  assert.equal(second.result?.ok, false)
+  assert.equal(second.result?.locked?.host, 'adir2')
+  assert.match(second.result!.locked!.holder, new RegExp(`@\\S+ pid=${process.pid} since=\\S+ op=apply`))
+  assert.match(hostOf(second.result!, 'adir2')!.error!, /adir2 is locked by /)
+  assert.equal(await currentRelease('adir2'), hostOf(a.result!, 'adir2')!.release_after, 'the second apply switched nothing')
+})
+
+test('SSH cut mid-upload of a changed kaopsd: the host stays on its release, the error names it, a rerun converges', async (t) => {
+  if (skipped(t)) return
+  const binary = join(tmp, 'kaopsd')
+  await copyFile(defaultKaopsdPath(), binary)
+  // Bytes after the end of the executable change its hash, not what it does.
+  await appendFile(binary, Buffer.from('\nkaops apply lab test\n'))
+  const was: Record<string, string | null> = {}
+  for (const d of DIRECTORS) was[d] = await currentRelease(d)
+  // Dead links must be noticed in seconds, not the default 15.
+  const connect = (d: {ssh: Parameters<typeof RemoteHost.connect>[0]}) => RemoteHost.connect(d.ssh, {keepaliveIntervalMs: 1000, keepaliveCountMax: 2, connectTimeoutMs: 3000})
+  let cut: string | undefined
+  let cutting: Promise<void> | undefined
+  const cutDuringUpload = async (host: string) => {
+    // Wait until a few MB of the executable went through the host's link, then take it down.
+    const counter = `/sys/class/net/${vethName(host)}/statistics/tx_bytes`
+    const start = Number(await readFile(counter, 'utf8'))
+    const until = Date.now() + 20_000
+    while (Date.now() < until && Number(await readFile(counter, 'utf8')) - start < 3e6) await sleep(5)
+    spawn('ip', ['link', 'set', 'dev', vethName(host), 'down'])
+    cut = host
+  }
+  let out: ApplyOutcome
+  try {
+    out = await runApply(applied, mods, {
+      parallel: 4,
+      kaopsdPath: binary,
+      connect,
+      progress: (e) => {
+        if (e.type === 'step' && e.step === 'upload-release' && DIRECTORS.includes(e.host) && !cutting) cutting = cutDuringUpload(e.host)
+      },
+    })
+  } finally {
+    await cutting
+    for (const d of DIRECTORS) spawn('ip', ['link', 'set', 'dev', vethName(d), 'up'])
+  }
+  assert.ok(cut, 'the link was cut during the upload')
+  assert.equal(out.result?.ok, false, describe(out.result))
+  const o = hostOf(out.result!, cut)!
+  assert.equal(o.state, 'failed-nothing-switched', describe(out.result))
+  assert.equal(o.step, 'upload-release')
+  t.diagnostic(`${cut}: ${o.error}`)
+  assert.match(o.error ?? '', new RegExp(cut))
+  await sleep(1500)
+  for (const d of DIRECTORS) assert.equal(await currentRelease(d), was[d], `${d} stays on its release`)
+  assert.deepEqual(await vipHolders(), ['adir1'], 'the VIP stayed served')
+
+  const again = await runApply(applied, mods, {parallel: 4, kaopsdPath: binary})
+  assert.equal(again.result?.ok, true, describe(again.result))
+  const sha = createHash('sha256').update(await readFile(binary)).digest('hex')
+  for (const d of DIRECTORS) {
+    assert.equal(createHash('sha256').update(await readFile(onHost(d, '/opt/kaops/current/kaopsd'))).digest('hex'), sha, `${d} runs the new kaopsd`)
+    assert.ok(!(await releaseDirs(d)).some((x) => x.endsWith('.partial')), `${d}: no partial upload left`)
+  }
+  assert.deepEqual(await vipHolders(), ['adir1'])
+  assert.equal(await planChanges(applied, binary), false, 'converged: nothing left to change')
 })
