@@ -52,6 +52,12 @@ export function nspawnEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Process
   return {...base, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network'}
 }
 
+/** Was this nspawn started with nspawnEnv()? (Containers from an older kaops were not.) */
+export async function startedWithNetSysctl(pid: number): Promise<boolean> {
+  const env = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '')
+  return env.split('\0').includes('SYSTEMD_NSPAWN_API_VFS_WRITABLE=network')
+}
+
 /** Starts the container; resolves with the nspawn pid (booting continues in the background). */
 export async function startContainer(c: ContainerSpec): Promise<number> {
   const fd = openSync(c.logFile, 'a')

@@ -6,7 +6,7 @@ import {KaopsError} from '../model/errors.js'
 import {ExitCode} from '../model/exit-codes.js'
 import type {HostRole} from '../model/desired-state.js'
 import {ensureBase, pruneBases} from './base-image.js'
-import {consoleTail, containerRunning, personalise, startContainer, stopContainer} from './container.js'
+import {consoleTail, containerRunning, personalise, startContainer, startedWithNetSysctl, stopContainer} from './container.js'
 import {readLabSpec, type LabHost, type LabSpec} from './lab-spec.js'
 import {withLabLock} from './lock.js'
 import {checkNetnsSupport, deleteLink, deleteNetns, ensureBridge, ensureHostNetwork, linkExists, netnsExists} from './netns.js'
@@ -276,6 +276,12 @@ async function upHost(
     }
   }
 
+  if (running && !(await startedWithNetSysctl(rec.pid!))) {
+    // Booted by an older kaops with /proc/sys/net read-only: apply could not set arp_ignore there.
+    progress(`${host.name}: restarting the container so it may set its own net.* sysctls`)
+    running = false
+    if (action === 'unchanged') action = 'repaired'
+  }
   if (running) {
     // Running and answering: nothing to do. Running but silent: give it the boot timeout
     // (it may still be booting) and restart it after that.
