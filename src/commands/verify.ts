@@ -23,6 +23,7 @@ export default class Verify extends KaopsCommand {
     fault: Flags.string({description: 'fault to inject (repeatable; default graceful then crash)', multiple: true, options: ['graceful', 'crash', 'link', 'track'], dependsOn: ['failover-drill']}),
     report: Flags.string({description: 'write an HTML report with an SVG timeline of each drill to FILE', dependsOn: ['failover-drill']}),
     tolerance: Flags.integer({description: 'milliseconds allowed beyond the protocol bound', default: 50, min: 0}),
+    'ignore-check': Flags.string({description: 'a check id the drill may start without (repeatable), e.g. service.realservers', multiple: true, dependsOn: ['failover-drill']}),
     'probe-port': Flags.integer({description: 'TCP port the probe connects to on the VIP (default: the service port fronted by the VIP, else 22)'}),
   }
 
@@ -38,6 +39,7 @@ export default class Verify extends KaopsCommand {
         reportFile: flags.report,
         toleranceMs: flags.tolerance,
         probePort: flags['probe-port'],
+        ignoreChecks: flags['ignore-check'],
         out: (s) => process.stdout.write(s),
         err: (s) => process.stderr.write(s),
       })

@@ -17,6 +17,7 @@ export interface DrillCommandOptions {
   reportFile?: string
   toleranceMs?: number
   probePort?: number
+  ignoreChecks?: string[]
   out: (s: string) => void
   err: (s: string) => void
 }
@@ -35,6 +36,7 @@ export async function runDrillCommand(inventoryPath: string, o: DrillCommandOpti
       faults: o.faults,
       toleranceMs: o.toleranceMs,
       probePort: o.probePort,
+      ignoreChecks: o.ignoreChecks,
       signal: ac.signal,
       progress: (line) => o.err(`${line}\n`),
     })

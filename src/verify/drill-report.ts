@@ -13,7 +13,7 @@ const WIDTH = 1000
 const LEFT = 110
 const RIGHT = 20
 const LANE = 34
-const TOP = 30
+const TOP = 46
 
 interface Mark {
   x: number
@@ -53,7 +53,7 @@ export function timelineView(r: DrillResult, directorOf: (addr: string) => strin
   const span = end - start
   const x = (t: number) => Math.round((LEFT + ((t - start) / span) * (WIDTH - LEFT - RIGHT)) * 10) / 10
   const directors = [...new Set([r.master, ...(r.takeover.to ? [r.takeover.to] : []), ...r.events.flatMap((e) => (e.kind === 'advert' ? [directorOf(e.src) ?? e.src] : e.kind === 'vip-add' || e.kind === 'vip-del' ? [e.host] : []))])]
-  const laneNames = [...directors.map((d) => `adverts ${d}`), 'VIP add/remove', 'GARP', 'probe']
+  const laneNames = [...directors.map((d) => `adverts ${d}`), ...directors.map((d) => `VIP on ${d}`), 'GARP', 'probe']
   const laneY = (name: string) => TOP + laneNames.indexOf(name) * LANE
   const marks: Mark[] = []
   const lines: Line[] = []
@@ -65,9 +65,10 @@ export function timelineView(r: DrillResult, directorOf: (addr: string) => strin
     } else if (e.kind === 'garp') {
       marks.push({x: x(e.t) - 2, y: laneY('GARP') + 6, w: 4, h: 18, cls: 'garp', title: `${t0(e.t)} gratuitous ARP for ${e.address} from ${e.mac}`})
     } else if (e.kind === 'vip-add' || e.kind === 'vip-del') {
-      marks.push({x: x(e.t) - 3, y: laneY('VIP add/remove') + 6, w: 6, h: 18, cls: e.kind, title: `${t0(e.t)} ${e.address} ${e.kind === 'vip-add' ? 'added on' : 'removed from'} ${e.host}`})
+      marks.push({x: x(e.t) - 3, y: laneY(`VIP on ${e.host}`) + 6, w: 6, h: 18, cls: e.kind, title: `${t0(e.t)} ${e.address} ${e.kind === 'vip-add' ? 'added on' : 'removed from'} ${e.host}`})
     } else if (e.kind === 'fault' || e.kind === 'restore') {
-      lines.push({x: x(e.t), y1: TOP - 8, y2: TOP + laneNames.length * LANE, cls: e.kind, label: `${e.kind} ${e.host}: ${e.what}`})
+      // Fault labels on the upper row, restore labels on the lower: they are often close in time.
+      lines.push({x: x(e.t), y1: e.kind === 'fault' ? TOP - 30 : TOP - 16, y2: TOP + laneNames.length * LANE, cls: e.kind, label: `${e.kind} ${e.host}: ${e.what}`})
     }
   }
   // Failed probes as runs (one rect per outage, not per probe): readable, and a small file.

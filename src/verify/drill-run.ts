@@ -151,7 +151,7 @@ async function restore(c: Ctx, st: State): Promise<void> {
   if (c.plan.selfRestoreSeconds !== undefined) await sleep(Math.max(0, st.tFault + c.plan.selfRestoreSeconds * 1000 + 500 - Date.now()))
   const out = await c.s.run(c.master, c.plan.restore, 30_000)
   st.tRestore = c.plan.selfRestoreSeconds !== undefined ? st.tFault + c.plan.selfRestoreSeconds * 1000 : (parseT(out) ?? Date.now())
-  st.events.push({t: st.tRestore, kind: 'restore', host: c.master, what: c.plan.selfRestoreSeconds !== undefined ? 'link up' : c.plan.restore.split('\n').at(-1)!})
+  st.events.push({t: st.tRestore, kind: 'restore', host: c.master, what: c.plan.restoreWhat})
   st.restored = true
 }
 

@@ -101,8 +101,9 @@ export function parseT(stdout: string): number | undefined {
 export interface FaultPlan {
   inject: string
   restore: string
-  /** What the timeline shows. */
+  /** What the timeline shows, for the fault and for the restore. */
   what: string
+  restoreWhat: string
   /** The restore happens by itself after this many seconds (link: SSH rides on that link). */
   selfRestoreSeconds?: number
 }
@@ -115,15 +116,20 @@ export function faultPlan(fault: 'graceful' | 'crash' | 'link' | 'track', opts: 
   const unit = KAOPSD_UNIT
   switch (fault) {
     case 'graceful':
-      return {inject: [PRE, NOW, `systemctl stop ${unit}`].join('\n'), restore: [PRE, NOW, `systemctl start ${unit}`].join('\n'), what: `systemctl stop ${unit}`}
+      return {inject: [PRE, NOW, `systemctl stop ${unit}`].join('\n'), restore: [PRE, NOW, `systemctl start ${unit}`].join('\n'), what: `systemctl stop ${unit}`, restoreWhat: `systemctl start ${unit}`}
     case 'crash': {
       // A runtime drop-in turns Restart= off first: systemd restarting the daemon (and our
       // `stop` then stopping it gracefully) would turn the crash into a handover.
       const dropIn = `/run/systemd/system/${unit}.d/kaops-drill.conf`
       return {
-        inject: [PRE, `mkdir -p /run/systemd/system/${unit}.d`, `printf '[Service]\\nRestart=no\\n' > ${dropIn}`, 'systemctl daemon-reload', NOW, `systemctl kill -s KILL ${unit}`].join('\n'),
+        inject: [PRE, `mkdir -p /run/systemd/system/${unit}.d`, `printf '[Service]\\nRestart=no\\n' > ${dropIn}`, 'systemctl daemon-reload', NOW,
+          // systemd may report a failure for processes already gone; what matters is that none is left.
+          `systemctl kill -s KILL ${unit} 2>/dev/null || true`,
+          `i=0; while [ $i -lt 20 ] && [ "$(systemctl show -p MainPID --value ${unit})" != 0 ]; do sleep 0.05; i=$((i+1)); done`,
+          `[ "$(systemctl show -p MainPID --value ${unit})" = 0 ] || { echo "${unit} survived SIGKILL" >&2; exit 3; }`].join('\n'),
         restore: [PRE, `rm -f ${dropIn}`, 'systemctl daemon-reload', NOW, `systemctl reset-failed ${unit} 2>/dev/null; systemctl start ${unit}`].join('\n'),
         what: 'kill -9 kaopsd',
+        restoreWhat: `systemctl start ${unit}`,
       }
     }
     case 'link': {
@@ -133,6 +139,7 @@ export function faultPlan(fault: 'graceful' | 'crash' | 'link' | 'track', opts: 
         inject: [PRE, NOW, `setsid sh -c ${shq(cmd)} > /dev/null 2>&1 < /dev/null &`].join('\n'),
         restore: [PRE, NOW, `ip link set dev ${i} up`].join('\n'),
         what: `ip link set ${opts.iface} down for ${opts.linkDownSeconds} s`,
+        restoreWhat: `${opts.iface} up`,
         selfRestoreSeconds: opts.linkDownSeconds,
       }
     }
@@ -144,6 +151,7 @@ export function faultPlan(fault: 'graceful' | 'crash' | 'link' | 'track', opts: 
         inject: [PRE, NOW, `[ -f ${p} ] || { echo "no ${opts.trackScript}" >&2; exit 3; }`, `mv -f ${p} ${saved}`, `printf '#!/bin/sh\\nexit 1\\n' > ${p}`, `chmod 0755 ${p}`].join('\n'),
         restore: [PRE, NOW, `if [ -f ${saved} ]; then mv -f ${saved} ${p}; fi`].join('\n'),
         what: `track script ${opts.trackScript} made to fail`,
+        restoreWhat: `track script ${opts.trackScript} put back`,
       }
     }
   }

@@ -26,6 +26,6 @@ export function formatDrillHuman(report: DrillReport): string {
     out.push(`${r.instance}/${r.fault} failback: ${r.failback.message}`)
     out.push(`${r.instance}/${r.fault} cluster: ${r.restored.message}`)
   }
-  out.push('', report.ok ? `Drill PASSED (${report.results.length} drills, ${report.inventory}).` : `Drill FAILED (${report.inventory}).`)
+  out.push('', report.ok ? `Drill PASSED (${report.results.length} drill${report.results.length === 1 ? "" : "s"}, ${report.inventory}).` : `Drill FAILED (${report.inventory}).`)
   return out.join('\n') + '\n'
 }

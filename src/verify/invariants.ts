@@ -62,6 +62,14 @@ export function interfacesWith(actual: ActualHost | undefined, address: string):
   return actual.addresses.filter((a) => sameIp(hostPart(a.cidr), ip)).map((a) => a.ifname)
 }
 
+/**
+ * kaopsd's `configHash`: sha256 over each file it loaded as `path NUL content NUL` (the rendered
+ * configuration has no includes: one file). Mirrors src/daemon/run-daemon.ts loadConfig.
+ */
+export function loadedConfigHash(path: string, content: string): string {
+  return createHash('sha256').update(path).update('\0').update(content).update('\0').digest('hex')
+}
+
 const stripHash = (h: string | undefined): string | undefined => h?.replace(/^sha256:/, '').toLowerCase()
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex')
 
@@ -96,9 +104,11 @@ function hostChecks(inv: Inventory, d: DesiredHost, f: HostFacts | undefined, op
       const cfg: string[] = []
       if (!got?.exists) cfg.push(`${KAOPSD_CONFIG_PATH} is missing`)
       else if (got.sha256 !== wantHash) cfg.push(`${KAOPSD_CONFIG_PATH} differs from the inventory's rendering (edited by hand or not applied)`)
-      if (status && stripHash(status.configHash) !== wantHash && stripHash(status.configHash) !== got?.sha256) cfg.push('kaopsd runs a configuration that is not the file on disk: reload pending')
-      else if (status && got?.sha256 && stripHash(status.configHash) !== got.sha256) cfg.push('kaopsd runs an older configuration than the file on disk: reload pending')
-      const ev = {wanted: wantHash.slice(0, 12), onDisk: got?.sha256?.slice(0, 12), loaded: stripHash(status?.configHash)?.slice(0, 12)}
+      const loaded = stripHash(status?.configHash)
+      const onDiskLoadHash = got?.content !== undefined ? loadedConfigHash(KAOPSD_CONFIG_PATH, got.content) : undefined
+      if (status && loaded !== onDiskLoadHash && loaded !== loadedConfigHash(KAOPSD_CONFIG_PATH, want.content)) cfg.push('kaopsd runs a configuration that is not the file on disk: reload pending')
+      else if (status && onDiskLoadHash && loaded !== onDiskLoadHash) cfg.push('kaopsd runs an older configuration than the file on disk: reload pending')
+      const ev = {wanted: wantHash.slice(0, 12), onDisk: got?.sha256?.slice(0, 12), loaded: loaded?.slice(0, 12)}
       out.push(cfg.length ? check('kaopsd.config', d.name, 'fail', cfg.join('; '), ev) : check('kaopsd.config', d.name, 'pass', 'configuration as the inventory renders it, and loaded', ev))
     }
 
@@ -255,6 +265,7 @@ function arpChecks(inv: Inventory, vip: Vip, holder: string | undefined, facts: 
     const obs = facts.arp.find((o) => sameIp(o.address, ip))
     if (facts.hosts[facts.probeHost]?.error) return check('arp.owner', subject, 'skip', `probe host ${facts.probeHost} could not be read`, {})
     if (!obs || obs.method === 'none') return check('arp.owner', subject, 'skip', `${facts.probeHost} has neither arping nor ip neigh`, {})
+    if (!holder && obs.macs.length > 0) return check('arp.owner', subject, 'skip', `no single director holds ${ip} to compare the ARP answers with (${obs.macs.join(', ')})`, {macs: obs.macs})
     const who = obs.macs.map((mac) => ({mac, host: owners.get(mac) ?? 'unknown host'}))
     const ev = {method: obs.method, from: facts.probeHost, answers: who, holder, raw: obs.raw.split('\n').slice(0, 6)}
     if (who.length === 0) return check('arp.owner', subject, 'fail', `nobody answered ARP for ${ip} (asked from ${facts.probeHost} with ${obs.method})`, ev)

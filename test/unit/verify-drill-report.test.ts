@@ -20,7 +20,7 @@ const dirs: Record<string, string> = {'198.18.0.11': 'dir1', '198.18.0.12': 'dir
 
 test('timeline geometry: lanes per director, marks inside the picture, fault line where it happened', () => {
   const v = timelineView(recordedResult(), (a) => dirs[a])
-  assert.deepEqual(v.lanes.map((l) => l.label), ['adverts dir1', 'adverts dir2', 'VIP add/remove', 'GARP', 'probe'])
+  assert.deepEqual(v.lanes.map((l) => l.label), ['adverts dir1', 'adverts dir2', 'VIP on dir1', 'VIP on dir2', 'GARP', 'probe'])
   for (const m of v.marks) assert.ok(m.x >= 100 && m.x + m.w <= v.width, `mark outside: ${JSON.stringify(m)}`)
   assert.equal(v.marks.filter((m) => m.cls === 'garp').length, 2)
   assert.deepEqual(v.marks.filter((m) => m.cls === 'fail').map((m) => m.title), ['+3.060 s to +6.610 s: 356 probes failed'])

@@ -200,3 +200,17 @@ test('instance fields from keepalived.conf: dev/brd words are not VIPs, secret o
   assert.deepEqual({...f[0], authHash: f[0]!.authHash!.slice(0, 7)}, {name: 'A', vrid: 7, advertInt: 2, authType: 'PASS', authHash: 'sha256:', vips: ['10.0.0.1/24', 'fd00::1/64']})
   assert.ok(!JSON.stringify(f).includes('s3cret'))
 })
+
+test('human table: one line per check, counts, and the JSON report is the same data', async () => {
+  const {toReport} = await import('../../src/verify/run-verify.js')
+  const {formatVerifyHuman} = await import('../../src/verify/format-human.js')
+  const {inv, desired, facts} = await healthyLab()
+  facts.hosts.dir2!.actual!.addresses.push({ifname: 'eth0', cidr: '198.18.0.100/32', family: 'inet'})
+  const report = toReport('inventories/lab.yaml', checkInvariants(inv, desired, facts))
+  assert.equal(report.ok, false)
+  const text = formatVerifyHuman(report)
+  assert.equal(text.trim().split('\n').length, report.checks.length + 3)
+  assert.match(text, /^FAIL  vip\.placement +VI_1 +split brain/m)
+  assert.match(text, /1 check failed: \d+ passed, 1 failed, 2 skipped/)
+  assert.equal(JSON.parse(JSON.stringify(report)).counts.fail, 1)
+})
