@@ -26,6 +26,9 @@ declare -A need=(
   [curl]=curl
   [ping]=iputils-ping
 )
+# Only the benchmarks compare against Ansible (npm run bench:plan installs it this way);
+# npm test never needs it.
+[[ "$which" == bench ]] && need[ansible-playbook]=ansible
 missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
