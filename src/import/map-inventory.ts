@@ -42,6 +42,15 @@ export interface ImportOptions {
 type Obj = Record<string, unknown>
 
 const sec = (ms: number): number => Math.round(ms) / 1000
+
+/** Whole seconds for the inventory's integer fields; a fraction is rounded up, with a warning. */
+function whole(ms: number, c: Collector, at: string, what: string): number {
+  const s = sec(ms)
+  if (Number.isInteger(s)) return s
+  const up = Math.max(1, Math.ceil(s))
+  c.warn(at, `${what} ${s}s: the inventory takes whole seconds; imported as ${up}`)
+  return up
+}
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/
 
 function safeName(s: string, fallback: string): string {
@@ -114,10 +123,10 @@ function directorAddress(d: DirectorInfo, c: Collector): string | undefined {
   return `${ip}/24`
 }
 
-function trackScript(s: VrrpScriptConfig, weightOverride: number | undefined): Obj {
+function trackScript(s: VrrpScriptConfig, weightOverride: number | undefined, c: Collector): Obj {
   const o: Obj = {name: s.name, script: s.script?.command ?? ''}
-  o.interval = sec(s.intervalMs)
-  if (s.timeoutMs !== s.intervalMs) o.timeout = sec(s.timeoutMs)
+  o.interval = whole(s.intervalMs, c, where(s.source), `vrrp_script ${s.name}: interval`)
+  if (s.timeoutMs !== s.intervalMs) o.timeout = whole(s.timeoutMs, c, where(s.source), `vrrp_script ${s.name}: timeout`)
   const w = weightOverride ?? s.weight
   if (w !== 0) o.weight = w
   o.fall = s.fall
@@ -173,15 +182,15 @@ function healthCheck(ch: CheckerConfig, c: Collector): Obj | undefined {
         if (url.digest) o.digest = url.digest
       }
       if (ch.virtualhost) o.virtualhost = ch.virtualhost
-      return {...o, ...common(ch)}
+      return {...o, ...common(ch, c)}
     }
     case 'TCP_CHECK':
-      return {type: ch.type, ...common(ch)}
+      return {type: ch.type, ...common(ch, c)}
     case 'SMTP_CHECK':
-      return {type: ch.type, ...(ch.heloName ? {helo: ch.heloName} : {}), ...common(ch)}
+      return {type: ch.type, ...(ch.heloName ? {helo: ch.heloName} : {}), ...common(ch, c)}
     case 'MISC_CHECK': {
       const o: Obj = {type: ch.type, script: ch.miscPath?.command ?? ''}
-      if (ch.miscTimeoutMs !== undefined) o.timeout = sec(ch.miscTimeoutMs)
+      if (ch.miscTimeoutMs !== undefined) o.timeout = whole(ch.miscTimeoutMs, c, where(ch.source), 'MISC_CHECK misc_timeout')
       if (ch.miscDynamic) o.dynamic = true
       return o
     }
@@ -191,12 +200,12 @@ function healthCheck(ch: CheckerConfig, c: Collector): Obj | undefined {
   }
 }
 
-function common(ch: Exclude<CheckerConfig, {type: 'MISC_CHECK'}>): Obj {
+function common(ch: Exclude<CheckerConfig, {type: 'MISC_CHECK'}>, c: Collector): Obj {
   const o: Obj = {}
   if (ch.connectPort !== undefined) o.connectPort = ch.connectPort
-  o.connectTimeout = sec(ch.connectTimeoutMs)
+  o.connectTimeout = whole(ch.connectTimeoutMs, c, where(ch.source), `${ch.type} connect_timeout`)
   o.retry = ch.retry
-  o.delayBeforeRetry = sec(ch.delayBeforeRetryMs)
+  o.delayBeforeRetry = whole(ch.delayBeforeRetryMs, c, where(ch.source), `${ch.type} delay_before_retry`)
   return o
 }
 
@@ -206,7 +215,7 @@ function service(vs: VirtualServerConfig, vipName: string, node: ConfigNode | un
   const t = vs.target as {address: string; port: number}
   const name = safeName(`${vipName}-${t.port}`, `svc-${t.port}`)
   const s: Obj = {name, vip: vipName, address: t.address, port: t.port, protocol: vs.protocol, scheduler: vs.lbAlgo, forwarding: vs.lbKind}
-  s.delayLoop = sec(vs.delayLoopMs)
+  s.delayLoop = whole(vs.delayLoopMs, c, where(vs.source), 'virtual_server delay_loop')
   if (vs.persistenceTimeoutSec !== undefined) {
     s.persistence = {timeout: vs.persistenceTimeoutSec, ...(vs.persistenceGranularity ? {granularity: vs.persistenceGranularity} : {})}
   }
@@ -272,7 +281,7 @@ export function mapInventory(sources: DirectorSource[], opts: ImportOptions = {}
     if (g0.notificationEmail.length > 0) notifications.emails = g0.notificationEmail
     if (g0.notificationEmailFrom) notifications.from = g0.notificationEmailFrom
     if (g0.smtpServer) notifications.smtpServer = g0.smtpServer.port === 25 ? g0.smtpServer.host : `${g0.smtpServer.host}:${g0.smtpServer.port}`
-    if (g0.smtpConnectTimeoutMs !== 30_000) notifications.smtpConnectTimeout = sec(g0.smtpConnectTimeoutMs)
+    if (g0.smtpConnectTimeoutMs !== 30_000) notifications.smtpConnectTimeout = whole(g0.smtpConnectTimeoutMs, c, directors[0]!.src.file, 'smtp_connect_timeout')
   }
   for (const d of directors.slice(1)) {
     const g = d.src.config.globalDefs
@@ -315,7 +324,7 @@ export function mapInventory(sources: DirectorSource[], opts: ImportOptions = {}
         }
         v.priorities = {}
         if (inst.nopreempt) v.preempt = false
-        if (inst.preemptDelayMs > 0) v.preemptDelay = sec(inst.preemptDelayMs)
+        if (inst.preemptDelayMs > 0) v.preemptDelay = whole(inst.preemptDelayMs, c, where(inst.source), 'preempt_delay')
         if (inst.unicastPeers.length > 0) v.unicast = true
         const scripts = inst.trackScripts.flatMap((ref) => {
           const s = cfg.vrrpScripts.find((x) => x.name === ref.name)
@@ -324,7 +333,7 @@ export function mapInventory(sources: DirectorSource[], opts: ImportOptions = {}
             return []
           }
           if (ref.reverse) c.warn(where(ref.source), `track_script ${ref.name}: 'reverse' has no inventory field; imported without it`)
-          return [trackScript(s, ref.weight)]
+          return [trackScript(s, ref.weight, c)]
         })
         if (scripts.length > 0) v.trackScripts = scripts
         const ifaces = inst.trackInterfaces.map((t) => {
@@ -335,7 +344,7 @@ export function mapInventory(sources: DirectorSource[], opts: ImportOptions = {}
         const hooks = notifyHooks(inst)
         if (hooks) v.notify = hooks
         if (inst.smtpAlert) v.smtpAlert = true
-        if (inst.garpMasterDelayMs !== cfg.globalDefs.vrrpGarpMasterDelayMs) v.garpMasterDelay = sec(inst.garpMasterDelayMs)
+        if (inst.garpMasterDelayMs !== cfg.globalDefs.vrrpGarpMasterDelayMs) v.garpMasterDelay = whole(inst.garpMasterDelayMs, c, where(inst.source), 'garp_master_delay')
         entry = {out: v, first: {d, i: inst}, raw: []}
         vips.set(inst.virtualRouterId, entry)
       } else {
