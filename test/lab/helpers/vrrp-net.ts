@@ -234,16 +234,20 @@ export class Daemon {
 
   /** Waits for an instance's state (kaopsd: status; keepalived: its log line). */
   async waitState(state: 'MASTER' | 'BACKUP' | 'FAULT', timeoutMs = 10_000, name = 'VI_1'): Promise<void> {
-    if (this.kind === 'kaopsd') {
-      await waitFor(`${name} in ${this.ns} to be ${state}`, async () => (await this.instance(name)).state === state, timeoutMs)
-    } else {
-      const since = 0
-      await waitFor(`keepalived ${name} in ${this.ns} to be ${state}:\n${this.output.slice(-1500)}`, () => this.lastKeepalivedState(name, since) === state, timeoutMs)
+    try {
+      if (this.kind === 'kaopsd') {
+        await waitFor(`${name} in ${this.ns} to be ${state}`, async () => (await this.instance(name)).state === state, timeoutMs)
+      } else {
+        await waitFor(`keepalived ${name} in ${this.ns} to be ${state}`, () => this.lastKeepalivedState(name) === state, timeoutMs)
+      }
+    } catch (err) {
+      // The daemon's own log is what explains a missed state: put its tail in the failure.
+      throw new Error(`${String(err)}\n--- ${this.kind} log (tail):\n${this.output.slice(-1500)}`)
     }
   }
 
   /** The last "(NAME) Entering X STATE" keepalived logged. */
-  lastKeepalivedState(name = 'VI_1', _since = 0): string | undefined {
+  lastKeepalivedState(name = 'VI_1'): string | undefined {
     const re = new RegExp(`\\(${name}\\) Entering (\\w+) STATE`, 'g')
     let last: string | undefined
     for (const m of this.output.matchAll(re)) last = m[1]
