@@ -1,0 +1,49 @@
+import type {SiteStatus, VipHealth} from './site-status.js'
+
+/** The human screen of `kaops status`: directors, then VIPs with each director, then services. */
+
+const HEALTH: Record<VipHealth, string> = {
+  ok: 'ok',
+  moved: 'MOVED (not on its preferred master)',
+  down: 'DOWN (no director holds it)',
+  'split-brain': 'SPLIT BRAIN (held by more than one director)',
+  unknown: 'unknown (a director did not answer)',
+}
+
+function table(rows: string[][], indent = '  '): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd())
+}
+
+export function formatSiteStatus(s: SiteStatus): string {
+  const out: string[] = [`${s.inventory}: ${s.healthy ? 'healthy' : 'ATTENTION'}`, '', 'Directors']
+  out.push(...table([['NAME', 'REACHABLE', 'KAOPSD', 'RELEASE'], ...s.directors.map((d) => [d.name, d.reachable ? 'yes' : `NO (${d.error ?? 'unknown'})`, d.kaopsd ?? '-', d.release ?? '-'])]))
+  out.push('', 'VIPs')
+  for (const v of s.vips) {
+    out.push(`  ${v.name} (VRID ${v.vrid}) ${v.addresses.join(', ')}  holder: ${v.holders.join(' + ') || '-'}  ${HEALTH[v.health]}`)
+    out.push(
+      ...table(
+        [
+          ['DIRECTOR', 'STATE', 'PRIORITY', 'HOLDS VIP'],
+          ...v.directors.map((d) => [
+            `${d.director}${d.director === v.expectedMaster ? ' *' : ''}`,
+            d.state ?? '?',
+            d.priority === null ? '?' : d.effectivePriority !== null && d.effectivePriority !== d.priority ? `${d.effectivePriority} (of ${d.priority})` : String(d.priority),
+            d.holdsAddress ? 'yes' : 'no',
+          ]),
+        ],
+        '    ',
+      ),
+    )
+  }
+  if (s.services.length > 0) {
+    out.push('', 'Services')
+    for (const sv of s.services) {
+      const up = sv.realServers.filter((r) => r.up === true).length
+      out.push(`  ${sv.name} ${sv.endpoint} (VIP ${sv.vip ?? '-'})  ${up}/${sv.realServers.length} up${sv.reportedBy ? `  as seen by ${sv.reportedBy}` : '  (no single VIP holder: states unknown)'}`)
+      out.push(...table([['REAL SERVER', 'ADDRESS', 'STATE', 'WEIGHT', 'LAST CHECK'], ...sv.realServers.map((r) => [r.name, `${r.address}:${r.port}`, r.up === null ? '?' : r.up ? 'up' : 'DOWN', r.weight === null ? '-' : String(r.weight), r.detail ?? '-'])], '    '))
+    }
+  }
+  out.push('', '* preferred master (highest priority in the inventory)')
+  return `${out.join('\n')}\n`
+}
