@@ -10,34 +10,39 @@ export function monotonicMs(): number {
 
 /** Named deadlines on the monotonic clock; setting a name again replaces its deadline. */
 export class DeadlineTimers<K extends string = string> {
-  private readonly timers = new Map<K, NodeJS.Timeout>()
+  private readonly timers = new Map<K, {cancel(): void}>()
 
   constructor(private readonly onExpire: (key: K, now: number) => void) {}
 
+  /**
+   * libuv timers count whole milliseconds from a loop time that may be stale, so alone they fire
+   * up to a couple of milliseconds early or late. The protocol core acts on an expiry at once,
+   * and takeover time is measured in milliseconds against keepalived, so: sleep with a timer
+   * until about 2 ms before the deadline, then turn the loop with setImmediate until it is due.
+   * Never early, and late by well under a millisecond, for a few idle loop turns per expiry.
+   */
   set(key: K, deadlineMs: number): void {
     this.clear(key)
-    // libuv timers count whole milliseconds from a loop time that may be stale, so they can
-    // fire a little early; the protocol core acts on an expiry at once, so never hand it one
-    // before its deadline: re-arm for the remainder instead.
     const arm = (): void => {
-      const delay = Math.max(0, Math.ceil(deadlineMs - monotonicMs()))
-      const handle = setTimeout(() => {
-        const now = monotonicMs()
-        if (now < deadlineMs) {
-          arm()
-          return
-        }
+      const remaining = deadlineMs - monotonicMs()
+      if (remaining <= 0) {
         this.timers.delete(key)
-        this.onExpire(key, now)
-      }, delay)
-      this.timers.set(key, handle)
+        this.onExpire(key, monotonicMs())
+        return
+      }
+      if (remaining > 2) {
+        const t = setTimeout(arm, Math.floor(remaining - 1.5))
+        this.timers.set(key, {cancel: () => clearTimeout(t)})
+      } else {
+        const i = setImmediate(arm)
+        this.timers.set(key, {cancel: () => clearImmediate(i)})
+      }
     }
     arm()
   }
 
   clear(key: K): void {
-    const handle = this.timers.get(key)
-    if (handle) clearTimeout(handle)
+    this.timers.get(key)?.cancel()
     this.timers.delete(key)
   }
 
