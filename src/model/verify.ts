@@ -96,6 +96,8 @@ export interface DrillPhaseMeasure {
   outage: {firstFailAt: number | null; lastFailAt: number | null; durationMs: number; failedProbes: number; probes: number}
   verdict: 'PASS' | 'FAIL'
   reasons: string[]
+  /** What is worth knowing but not a failure (e.g. the VIP left on a killed master). */
+  notes: string[]
 }
 
 export interface DrillFailback {

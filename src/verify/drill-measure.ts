@@ -75,7 +75,13 @@ export function measureTakeover(m: MeasureInput): DrillPhaseMeasure {
   const outageBound = boundMs + m.toleranceMs + m.probeTimeoutMs
   if (o.durationMs > outageBound) reasons.push(`clients saw ${o.durationMs} ms of outage, more than ${outageBound} ms (bound + tolerance + probe timeout)`)
   if (o.probes === 0) reasons.push('the probe recorded nothing')
-  return {from: m.oldMaster, to, t0, firstAdvertMs, garpMs: since(garp), vipAddedMs: since(added), boundMs, outage: o, verdict: reasons.length ? 'FAIL' : 'PASS', reasons}
+  const notes: string[] = []
+  const monitored = m.events.some((e) => (e.kind === 'vip-add' || e.kind === 'vip-del') && e.host === m.oldMaster)
+  const released = m.events.some((e) => e.kind === 'vip-del' && e.host === m.oldMaster && e.address === m.vip && e.t >= m.tFault && e.t < end)
+  if (monitored && !released && (m.fault === 'crash' || m.fault === 'link')) {
+    notes.push(`${m.vip} stayed configured on ${m.oldMaster} after the ${m.fault} (nothing left to remove it): ${m.fault === 'crash' ? 'its kernel kept answering clients whose ARP entry still pointed at it' : 'a duplicate once the link is back, until the daemon resolves it'}`)
+  }
+  return {notes, from: m.oldMaster, to, t0, firstAdvertMs, garpMs: since(garp), vipAddedMs: since(added), boundMs, outage: o, verdict: reasons.length ? 'FAIL' : 'PASS', reasons}
 }
 
 export function measureFailback(m: MeasureInput, takeoverTo: string | null, tEnd: number): DrillFailback {

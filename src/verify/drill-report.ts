@@ -108,6 +108,7 @@ export function renderDrillReport(report: DrillReport, directorOf: (addr: string
       ['gratuitous ARP', fmt(r.takeover.garpMs)],
       ['outage seen by the probe', `${r.takeover.outage.durationMs} ms, ${r.takeover.outage.failedProbes} of ${r.takeover.outage.probes} probes failed`],
       ['takeover', `${r.takeover.verdict}${r.takeover.reasons.length ? `: ${r.takeover.reasons.join('; ')}` : ''}`],
+      ...r.takeover.notes.map((n) => ['note', n]),
       ['failback', `${r.failback.verdict}: ${r.failback.message}`],
       ['cluster restored', `${r.restored.ok ? 'yes' : 'NO'}: ${r.restored.message}`],
     ].map(([k, v]) => ({k, v})),

@@ -93,7 +93,7 @@ export function buildArpScript(addresses: string[]): string {
     lines.push(
       `dev=$(ip -o route get ${q} 2>/dev/null | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')`,
       'if command -v arping >/dev/null 2>&1; then',
-      `  o=$(arping -c 2 -w 3 -I "$dev" ${q} 2>&1); echo "ARP ${a} arping $(printf "%s" "$o" | b64)"`,
+      `  o=$(arping -c 3 -w 3 -I "$dev" ${q} 2>&1); echo "ARP ${a} arping $(printf "%s" "$o" | b64)"`,
       'else',
       `  ping -c 1 -W 1 ${q} >/dev/null 2>&1; o=$(ip neigh show ${q} 2>&1); echo "ARP ${a} neigh $(printf "%s" "$o" | b64)"`,
       'fi',

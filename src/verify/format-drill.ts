@@ -23,6 +23,7 @@ export function formatDrillHuman(report: DrillReport): string {
   const out = [line(head), ...rows.map(line), '']
   for (const r of report.results) {
     for (const reason of r.takeover.reasons) out.push(`${r.instance}/${r.fault} takeover: ${reason}`)
+    for (const note of r.takeover.notes) out.push(`${r.instance}/${r.fault} note: ${note}`)
     out.push(`${r.instance}/${r.fault} failback: ${r.failback.message}`)
     out.push(`${r.instance}/${r.fault} cluster: ${r.restored.message}`)
   }

@@ -106,10 +106,26 @@ test('kaops verify on the lab: healthy passes, each broken state is named; the d
     t.diagnostic(`no running kaopsd: ${applied.why}; preparing the hosts by hand`)
     await prepareByHand(spec)
   }
+  // The service's real servers: a web server on each, so kaopsd's HTTP_GET checkers see them up.
+  for (const w of ['web1', 'web2']) await sh(spec, w, 'systemctl stop kaops-test-web 2>/dev/null; systemd-run --unit kaops-test-web --quiet python3 -m http.server 80 --bind 0.0.0.0 --directory /tmp')
+  t.after(async () => {
+    for (const w of ['web1', 'web2']) await sh(spec, w, 'systemctl stop kaops-test-web').catch(() => undefined)
+  })
+  /** After a broken state is repaired: wait until only dir1 holds the VIP again. */
+  const settled = async () => {
+    for (let i = 0; i < 60; i++) {
+      const d2 = await sh(spec, 'dir2', 'ip -o addr show dev eth0')
+      const d1 = await sh(spec, 'dir1', 'ip -o addr show dev eth0')
+      if (!d2.includes(`${VIP}/`) && d1.includes(`${VIP}/`)) return
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    throw new Error('the lab did not settle back to dir1 holding the VIP alone')
+  }
   const verify = async () => (await verifyInventory(INVENTORY, {statusGapSeconds: 2})).report.checks
   const hasArping = (await labExec(spec, 'client', ['sh', '-c', 'command -v arping'])).code === 0
 
   await t.test('a healthy lab passes', async () => {
+    if (applied.ok) await new Promise((r) => setTimeout(r, 6000)) // kaopsd's checkers see the web servers (delay_loop 3)
     const cs = await verify()
     for (const c of cs) t.diagnostic(`${c.status} ${c.id} ${c.subject}: ${c.message}`)
     for (const id of ['rs.lo-vip', 'rs.arp-sysctl', 'firewall.vrrp', 'vip.placement']) for (const c of cs.filter((x) => x.id === id)) assert.equal(c.status, 'pass', `${c.id} ${c.subject}: ${c.message}`)
@@ -132,6 +148,7 @@ test('kaops verify on the lab: healthy passes, each broken state is named; the d
       assert.match(c.message, /split brain: 198\.18\.0\.100\/24 held by dir1 and dir2/)
     } finally {
       await sh(spec, 'dir2', `ip addr del ${VIP}/24 dev eth0`)
+      await settled()
     }
   })
 
@@ -149,6 +166,7 @@ test('kaops verify on the lab: healthy passes, each broken state is named; the d
       if (applied.ok) assert.match(cs.filter((c) => c.id === 'vrrp.rx-errors').map((c) => c.message).join(' '), /auth_failure/)
     } finally {
       await sh(spec, 'dir2', `mv -f ${conf}.kaops-test ${conf}${applied.ok ? ' && systemctl reload kaopsd' : ''}`)
+      if (applied.ok) await settled()
     }
   })
 
@@ -174,7 +192,7 @@ test('kaops verify on the lab: healthy passes, each broken state is named; the d
       if (applied.ok) assert.match(get(cs, 'vip.placement').message, /split brain/)
     } finally {
       await sh(spec, 'dir2', 'nft delete table inet kaops_test_block')
-      if (applied.ok) await new Promise((r) => setTimeout(r, 3000)) // dir2 hears dir1 again and steps down
+      if (applied.ok) await settled() // dir2 hears dir1 again and steps down
     }
   })
 

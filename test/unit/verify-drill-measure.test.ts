@@ -70,3 +70,13 @@ test('graceful: the priority-0 advert is the reference and the bound is the skew
   assert.equal(none.verdict, 'FAIL')
   assert.match(none.reasons.join(';'), /did not hand over.*VIP did not move/)
 })
+
+test('crash: a VIP never removed from the killed master is noted, not failed', () => {
+  const c = crashCapture()
+  const events = [...parsePcap(c.pcap), ...parseProbeLog(c.probe), {t: T + 100, kind: 'vip-add' as const, host: 'dir1', address: VIP}]
+  const m = measureTakeover(input(events))
+  assert.equal(m.verdict, 'PASS')
+  assert.match(m.notes.join(), /198\.18\.0\.100 stayed configured on dir1 after the crash/)
+  events.push({t: T + 3100, kind: 'vip-del', host: 'dir1', address: VIP})
+  assert.deepEqual(measureTakeover(input(events)).notes, [])
+})
