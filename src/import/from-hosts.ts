@@ -99,7 +99,18 @@ export async function importFromHosts(hosts: string[], opts: HostImportOptions =
       remote.close()
     }
   }
-  return mapInventory(sources, opts)
+  const r = mapInventory(sources, opts)
+  // The inventory logs in the way the import did; a director reached by a name other than its
+  // address keeps that name as its SSH host.
+  const ssh: Record<string, unknown> = {user: opts.user ?? 'root', port: opts.port ?? 22, knownHosts: opts.knownHosts ?? '~/.ssh/known_hosts'}
+  if (opts.identityFile) ssh.identityFile = opts.identityFile
+  const dirs = r.inventory.directors as Array<Record<string, unknown>>
+  dirs.forEach((d, i) => {
+    if (String(d.address).split('/')[0] !== hosts[i]) d.ssh = {host: hosts[i]}
+  })
+  const {apiVersion, kind, metadata, ...rest} = r.inventory
+  r.inventory = {apiVersion, kind, metadata, ssh, ...rest}
+  return r
 }
 
 /** Source locations in the model carry host:path too (the mapper matches model to tree by them). */
