@@ -20,7 +20,7 @@
 // Ansible's --diff output (which would show it) is kept out of the terminal.
 import {execFile, execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {mkdir, mkdtemp, readdir, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs, promisify} from 'node:util'
@@ -235,6 +235,24 @@ async function ansible(dir: string, n: number): Promise<Timed> {
   }
 }
 
+/**
+ * Every container's systemd takes a handful of inotify instances, and the kernel's default of
+ * 128 per user (all containers run as root here) runs out at about 20 containers across every
+ * lab on the machine: systemd then dies at boot with "Too many open files". Raise the limit
+ * (never lower it: other labs may be booting) when the hosts about to start would not fit.
+ */
+async function ensureInotifyInstances(hosts: number): Promise<void> {
+  const file = '/proc/sys/fs/inotify/max_user_instances'
+  const limit = Number((await readFile(file, 'utf8').catch(() => '0')).trim())
+  const inUse = Number(execFileSync('sh', ['-c', 'find /proc/[0-9]*/fd -lname anon_inode:inotify 2>/dev/null | wc -l'], {encoding: 'utf8'}).trim())
+  const needed = inUse + hosts * 8 + 64
+  if (limit > 0 && limit < needed) {
+    const value = Math.max(1024, needed)
+    console.log(`fs.inotify.max_user_instances ${limit} is too low for ${hosts} more containers (${inUse} in use): raising it to ${value}`)
+    await writeFile(file, `${value}\n`)
+  }
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
@@ -260,6 +278,7 @@ const rows: Array<{n: number; kaops: number; lib: number; ansible: number; notes
 try {
   const spec = await readLabSpec(labInventory)
   process.stderr.write(`lab up: ${spec.hosts.length} hosts on ${BRIDGE}...\n`)
+  await ensureInotifyInstances(spec.hosts.length)
   const up = await labUp(labInventory, {bootTimeoutMs: 240_000})
   console.log(`lab up: ${up.hosts.length} containers in ${up.seconds.toFixed(1)} s`)
 
