@@ -16,7 +16,9 @@ function table(rows: string[][], indent = '  '): string[] {
 }
 
 export function formatSiteStatus(s: SiteStatus): string {
-  const out: string[] = [`${s.inventory}: ${s.healthy ? 'healthy' : 'ATTENTION'}`, '', 'Directors']
+  const down = s.services.flatMap((sv) => sv.realServers.filter((r) => r.up === false)).length
+  const head = `${s.inventory}: ${s.healthy ? 'VIPs healthy' : 'ATTENTION'}${down > 0 ? `, ${down} real server(s) down` : ''}`
+  const out: string[] = [head, '', 'Directors']
   out.push(...table([['NAME', 'REACHABLE', 'KAOPSD', 'RELEASE'], ...s.directors.map((d) => [d.name, d.reachable ? 'yes' : `NO (${d.error ?? 'unknown'})`, d.kaopsd ?? '-', d.release ?? '-'])]))
   out.push('', 'VIPs')
   for (const v of s.vips) {

@@ -33,7 +33,7 @@ test('status: healthy lab: holder dir1, both states, real servers up', async () 
   assert.equal(s.services[0]!.reportedBy, 'dir1')
   assert.deepEqual(s.services[0]!.realServers.map((r) => [r.name, r.up]), [['web1', true], ['web2', true]])
   const screen = formatSiteStatus(s)
-  assert.match(screen, /inventories\/lab\.yaml: healthy/)
+  assert.match(screen, /inventories\/lab\.yaml: VIPs healthy\n/)
   assert.match(screen, /VI_1 \(VRID 51\) 198\.18\.0\.100\/24  holder: dir1  ok/)
   assert.match(screen, /dir1 \*\s+MASTER\s+150\s+yes/)
   assert.match(screen, /web 198\.18\.0\.100:80 \(VIP VI_1\)  2\/2 up  as seen by dir1/)
@@ -64,6 +64,7 @@ test('status: split brain, a lowered priority, a real server down, an unreachabl
   assert.match(text, /NO \(dir1 \(198\.18\.0\.11:22\): connect ECONNREFUSED\)/)
   assert.match(text, /web2\s+198\.18\.0\.22:80\s+DOWN\s+1\s+connection refused/)
   assert.match(text, /1\/2 up/)
+  assert.match(text, /ATTENTION, 1 real server\(s\) down/)
 
   const down = buildSiteStatus(inv, new Map<string, DirectorFacts>([
     ['dir1', {addresses: addr('198.18.0.11/24')}],
