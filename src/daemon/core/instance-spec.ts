@@ -2,6 +2,7 @@ import type {GlobalDefs, IpAddressConfig, KeepalivedConfig, RouteConfig, VrrpIns
 import type {RouterConfig} from '../vrrp/index.js'
 import type {InterfaceAddress} from '../os/addresses.js'
 import type {RouteSpec} from '../os/routes.js'
+import type {VmacSpec} from '../os/vmac.js'
 
 /**
  * One vrrp_instance as the runtime needs it: the protocol core's RouterConfig plus everything
@@ -12,6 +13,10 @@ export interface InstanceSpec {
   name: string
   /** The interface adverts go out of and come in on. */
   interfaceName: string
+  /** Where adverts leave: the vmac, or its parent with vmac_xmit_base; else interfaceName. */
+  xmitInterface: string
+  /** use_vmac: the macvlan to create before the instance runs (interfaceName is its name). */
+  vmac?: VmacSpec
   family: 4 | 6
   router: RouterConfig
   /** Keyed by the address text used in router.addresses / router.excludedAddresses. */
@@ -125,7 +130,13 @@ export function instanceSpec(inst: VrrpInstanceConfig, global: GlobalDefs, host:
   const fingerprint = JSON.stringify({router, interfaceName, addresses: [...addresses], routes: [...routes.keys()], inst}, (k, v) =>
     k === 'source' ? undefined : v,
   )
-  return {name: inst.name, interfaceName, family, router, addresses, routes, fingerprint, config: inst}
+  const vmac: VmacSpec | undefined =
+    inst.useVmac && inst.interface
+      ? {name: interfaceName, parent: inst.interface, family, vrid: inst.virtualRouterId, xmitBase: inst.vmacXmitBase}
+      : undefined
+  if (inst.useVmac && !inst.interface) throw new InstanceSpecError(`(${inst.name}) use_vmac needs an interface to put the macvlan on`)
+  const xmitInterface = vmac?.xmitBase ? vmac.parent : interfaceName
+  return {name: inst.name, interfaceName, xmitInterface, ...(vmac ? {vmac} : {}), family, router, addresses, routes, fingerprint, config: inst}
 }
 
 export function instanceSpecs(config: KeepalivedConfig, host: HostFacts): InstanceSpec[] {

@@ -3,6 +3,7 @@ import type {VrrpInstanceStatus, VrrpStateName} from '../../model/kaopsd-status.
 import {ownFaultReason, syncGroupDecisions, type RouterEvent, type RouterStateName} from '../vrrp/index.js'
 import {addAddress, listAddresses, type InterfaceAddress} from '../os/addresses.js'
 import {addRoute} from '../os/routes.js'
+import {deleteVmac, ensureVmac} from '../os/vmac.js'
 import {instanceSpecs, routeWords, toInterfaceAddress, type HostFacts, type InstanceSpec} from './instance-spec.js'
 import {InterfaceWatch} from './interface-watch.js'
 import type {Logger} from './logger.js'
@@ -89,6 +90,11 @@ export class VrrpService {
     this.#interfaces.unwatchAll()
     await Promise.all([...this.#entries.values()].map((e) => e.runner.stop(releaseVips)))
     for (const e of this.#entries.values()) this.#sockets.detach(e.sink)
+    // With -V the VIPs stay, and they live on the vmacs: those stay too.
+    if (releaseVips) {
+      const specs = [...this.#entries.values()].map((e) => e.runner.spec)
+      for (const [i, spec] of specs.entries()) await this.#removeVmac(spec, specs.slice(i + 1))
+    }
     this.#entries.clear()
     this.#sockets.close()
   }
@@ -158,11 +164,24 @@ export class VrrpService {
       await entry.runner.stop(true)
       this.#sockets.detach(entry.sink)
       this.#entries.delete(name)
+      if (entry.runner.spec.vmac && next?.vmac?.name !== entry.runner.spec.vmac.name) {
+        await this.#removeVmac(entry.runner.spec, specs)
+      }
       if (!next) removed.push(name)
     }
 
     for (const spec of specs) {
       if (this.#entries.has(spec.name)) continue
+      if (spec.vmac) {
+        try {
+          const how = await ensureVmac(spec.vmac)
+          this.opts.log.info(`(${spec.name}) ${how === 'created' ? 'created' : 'kept'} VMAC ${spec.vmac.name} on ${spec.vmac.parent}`)
+        } catch (err) {
+          // The instance still starts: with no vmac its socket fails and it stays in FAULT,
+          // which is what an operator should see, with this line saying why.
+          this.opts.log.error(`(${spec.name}) cannot create VMAC ${spec.vmac.name}: ${String(err)}`)
+        }
+      }
       const entry = this.#create(spec)
       this.#entries.set(spec.name, entry)
       if (!changed.includes(spec.name)) added.push(spec.name)
@@ -184,7 +203,7 @@ export class VrrpService {
     const runner: VrrpInstanceRunner = new VrrpInstanceRunner(
       spec,
       {
-        sendAdvert: (payload, dst) => this.#sockets.send(runner.spec.interfaceName, runner.spec.family, payload, dst, runner.spec.router.primaryAddress),
+        sendAdvert: (payload, dst) => this.#sockets.send(runner.spec.xmitInterface, runner.spec.family, payload, dst, runner.spec.router.primaryAddress),
         sendGratuitous: (addresses) => {
           try {
             this.#sockets.sendGratuitous(runner.spec.interfaceName, runner.spec.family, runner.spec.router.primaryAddress, addresses)
@@ -204,6 +223,19 @@ export class VrrpService {
     }
     this.#sockets.attach(sink)
     return {runner, sink}
+  }
+
+  /** Deletes an instance's vmac; the parent's sysctls go back once no other instance uses it. */
+  async #removeVmac(spec: InstanceSpec, remaining: InstanceSpec[]): Promise<void> {
+    if (!spec.vmac) return
+    const parent = spec.vmac.parent
+    const others = remaining.some((s) => s.name !== spec.name && s.vmac?.parent === parent)
+    try {
+      await deleteVmac(spec.vmac, others)
+      this.opts.log.info(`(${spec.name}) deleted VMAC ${spec.vmac.name}`)
+    } catch (err) {
+      this.opts.log.error(`(${spec.name}) deleting VMAC ${spec.vmac.name}: ${String(err)}`)
+    }
   }
 
   #deliver(runner: VrrpInstanceRunner, event: RouterEvent): void {
