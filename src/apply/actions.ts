@@ -38,14 +38,21 @@ type Action = (run: HostRun, step: PlaybookStep, ctx: ActionContext) => Promise<
 
 async function sh(run: HostRun, script: string, what: string, opts: {timeoutMs?: number} = {}): Promise<string> {
   const r = await run.shell!.exec('sh -s', {stdin: script, timeoutMs: opts.timeoutMs ?? 120_000})
-  if (r.code !== 0) throw new StepError(`${what} failed on ${run.desired.name} (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`)
+  if (r.code !== 0) throw new StepError(failure(run, what, r, (r.stderr || r.stdout)))
   return r.stdout
+}
+
+/** One line for a failed script; no exit status at all means the connection went away under it. */
+function failure(run: HostRun, what: string, r: {code: number | null; signal?: string}, output: string): string {
+  if (r.code === null && !r.signal) return `${what} failed on ${run.desired.name}: the SSH connection was lost (no exit status)`
+  const tail = output.trim().split('\n').slice(-3).join(' / ')
+  return `${what} failed on ${run.desired.name} (${r.code === null ? `signal ${r.signal}` : `exit ${r.code}`})${tail ? `: ${tail}` : ''}`
 }
 
 /** A script whose stdin is data (the kaopsd payload): the script goes on the command line. */
 async function shData(run: HostRun, script: string, data: Buffer, what: string): Promise<string> {
   const r = await run.shell!.exec(`sh -c ${shq(script)}`, {stdin: data, timeoutMs: 600_000})
-  if (r.code !== 0) throw new StepError(`${what} failed on ${run.desired.name} (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`)
+  if (r.code !== 0) throw new StepError(failure(run, what, r, r.stderr))
   return r.stdout
 }
 

@@ -1,6 +1,6 @@
 import {closeSync, openSync} from 'node:fs'
-import {chmod, mkdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {chmod, mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {netnsPids} from './netns.js'
 import {startDetached} from './runner.js'
@@ -139,6 +139,31 @@ export interface Personality {
   hostKey: string
   hostKeyPub: string
   authorizedKey: string
+  /** Real servers answer HTTP on port 80 (what the lab inventory's service balances and checks). */
+  webServer?: boolean
+}
+
+const LAB_WEB_UNIT = 'kaops-lab-web.service'
+const LAB_WEB_ROOT = 'srv/kaops-lab-web'
+
+/**
+ * A tiny web server (python3 is in the lab image) on every address, the loopback VIP included,
+ * as DR needs; its page names the host, so a client sees which real server answered.
+ */
+function labWebUnit(): string {
+  return [
+    '[Unit]',
+    'Description=kaops lab: HTTP on port 80 (the real server behind the lab service)',
+    'After=network.target',
+    '',
+    '[Service]',
+    `ExecStart=/usr/bin/python3 -m http.server 80 --bind 0.0.0.0 --directory /${LAB_WEB_ROOT}`,
+    'Restart=always',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n')
 }
 
 /** Writes what makes a host itself into its root, before it boots. */
@@ -152,4 +177,17 @@ export async function personalise(root: string, p: Personality): Promise<void> {
   await mkdir(join(root, 'root/.ssh'), {recursive: true, mode: 0o700})
   await writeFile(join(root, 'root/.ssh/authorized_keys'), `${p.authorizedKey.trim()}\n`, {mode: 0o600})
   await chmod(join(root, 'root/.ssh/authorized_keys'), 0o600)
+  const unit = join(root, 'etc/systemd/system', LAB_WEB_UNIT)
+  const wants = join(root, 'etc/systemd/system/multi-user.target.wants', LAB_WEB_UNIT)
+  if (p.webServer) {
+    await mkdir(join(root, LAB_WEB_ROOT), {recursive: true})
+    await writeFile(join(root, LAB_WEB_ROOT, 'index.html'), `${p.hostname}\n`)
+    await writeFile(unit, labWebUnit())
+    await mkdir(dirname(wants), {recursive: true})
+    await rm(wants, {force: true})
+    await symlink(`/etc/systemd/system/${LAB_WEB_UNIT}`, wants)
+  } else {
+    await rm(wants, {force: true})
+    await rm(unit, {force: true})
+  }
 }

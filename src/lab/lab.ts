@@ -198,7 +198,7 @@ export async function labUp(inventoryPath: string, opts: LabOptions = {}): Promi
       } else await save()
       throw error
     }
-  })
+  }, {onWait: progress})
 }
 
 /** Base images any lab in this cache (any bridge's state file) still boots from. */
@@ -307,6 +307,7 @@ async function upHost(
     hostKey: await readFile(keyFile, 'utf8'),
     hostKeyPub,
     authorizedKey: clientKey,
+    webServer: host.roles.includes('real-server'),
   })
   const logFile = join(rec.dir, 'console.log')
   await writeFile(logFile, '')
@@ -387,7 +388,7 @@ export async function labDown(inventoryPath: string, opts: LabOptions = {}): Pro
     // The per-host parent directory, when empty: it was made by `up`.
     await rmdir(join(paths.cacheDir, 'hosts')).catch(() => {})
     return {inventory: spec.inventoryPath, removed, seconds: (Date.now() - started) / 1000}
-  })
+  }, {onWait: progress})
 }
 
 export async function labStatus(inventoryPath: string, opts: LabOptions = {}): Promise<LabStatusResult> {
