@@ -206,7 +206,13 @@ export class VrrpService {
         sendAdvert: (payload, dst) => this.#sockets.send(runner.spec.xmitInterface, runner.spec.family, payload, dst, runner.spec.router.primaryAddress),
         sendGratuitous: (addresses) => {
           try {
-            this.#sockets.sendGratuitous(runner.spec.interfaceName, runner.spec.family, runner.spec.router.primaryAddress, addresses)
+            // Each address is announced on its own device (a VIP may carry `dev`).
+            const byDevice = new Map<string, string[]>()
+            for (const a of addresses) {
+              const dev = runner.spec.addresses.get(a)?.device ?? runner.spec.interfaceName
+              byDevice.set(dev, [...(byDevice.get(dev) ?? []), a])
+            }
+            for (const [dev, list] of byDevice) this.#sockets.sendGratuitous(dev, runner.spec.family, runner.spec.router.primaryAddress, list)
           } catch (err) {
             log.error(`(${runner.spec.name}) gratuitous ARP failed: ${String(err)}`)
           }

@@ -54,12 +54,17 @@ export class VrrpSockets {
     link.socket.send(payload, {dst, src, ifindex: link.ifindex})
   }
 
+  /**
+   * Announces addresses from the interface they live on, which need not be the VRRP interface
+   * (a VIP with its own `dev`). Asks the kernel for that interface's MAC each time: cheap, and
+   * right after a MAC change or a vmac being recreated.
+   */
   sendGratuitous(interfaceName: string, family: 4 | 6, source: string, addresses: string[]): void {
-    const link = this.#link(interfaceName, family)
+    const {ifindex, mac} = linkAddress(interfaceName)
     this.#packet ??= PacketSocket.open()
     for (const a of addresses) {
-      const frame = family === 4 ? gratuitousArp(link.mac, a) : unsolicitedNeighbourAdvert(link.mac, source, a)
-      this.#packet.send(link.ifindex, frame)
+      const frame = family === 4 ? gratuitousArp(mac, a) : unsolicitedNeighbourAdvert(mac, source, a)
+      this.#packet.send(ifindex, frame)
     }
   }
 
