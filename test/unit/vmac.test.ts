@@ -27,6 +27,7 @@ test('sysctls: the vmac answers ARP only for its own addresses, the parent never
   assert.equal(s.get('ipv4/conf/vrrp.51/accept_local'), '1')
   assert.equal(s.get('ipv4/conf/eth0/arp_ignore'), '1')
   assert.equal(s.get('ipv4/conf/eth0/arp_filter'), '1')
+  assert.equal(s.get('ipv4/conf/eth0/arp_announce'), '2')
 })
 
 test('an existing link is kept only when it is that exact vmac', () => {

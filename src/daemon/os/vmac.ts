@@ -50,6 +50,9 @@ export interface Sysctl {
  * - parent arp_ignore=1, arp_filter=1: the parent must not answer ARP for the VIP (which sits
  *   on the vmac) with its real MAC; otherwise clients would learn the real MAC and use_vmac
  *   would be pointless.
+ * - parent arp_announce=2: replies from the VIP leave by the parent (its connected route comes
+ *   first); an ARP request it sends for the client must not name the VIP as sender with the
+ *   parent's MAC, or the client's entry for the VIP would flip to the real MAC (seen in the lab).
  */
 export function vmacSysctls(spec: VmacSpec): Sysctl[] {
   const conf = (dev: string, key: string, value: string): Sysctl => ({path: `ipv4/conf/${dev}/${key}`, value})
@@ -60,6 +63,7 @@ export function vmacSysctls(spec: VmacSpec): Sysctl[] {
     conf(spec.name, 'accept_local', '1'),
     conf(spec.parent, 'arp_ignore', '1'),
     conf(spec.parent, 'arp_filter', '1'),
+    conf(spec.parent, 'arp_announce', '2'),
   ]
 }
 
@@ -129,8 +133,9 @@ export async function ensureVmac(spec: VmacSpec): Promise<'created' | 'kept'> {
     await runCommand('ip', vmacCreateArgs(spec))
     outcome = 'created'
   }
-  // Set before the first up, or the kernel has already made a link-local from the virtual MAC.
-  if (spec.family === 6 && outcome === 'created') await runCommand('ip', ['link', 'set', 'dev', spec.name, 'addrgenmode', 'none'])
+  // Set before the first up, or the kernel has already made a link-local from the virtual MAC,
+  // the same on every router of the segment (DAD failures, and an IPv6 source that is not ours).
+  if (outcome === 'created') await runCommand('ip', ['link', 'set', 'dev', spec.name, 'addrgenmode', 'none'])
 
   const sysctls = vmacSysctls(spec)
   if (!savedParentSysctls.has(spec.parent)) {
