@@ -21,6 +21,17 @@ export interface VrrpInstanceStats {
   auth_failure: number
   pri_zero_rcvd: number
   pri_zero_sent: number
+  /**
+   * Beyond keepalived's thirteen, so that no dropped packet goes uncounted: failures keepalived
+   * counts only under SNMP (chk_err, vers_err, vrid_err) or not at all (advert_interval_err is
+   * declared but never bumped in 2.2.7; unknown_peer_err is kaopsd's own). Optional for readers
+   * of older kaopsd.
+   */
+  advert_interval_err?: number
+  chk_err?: number
+  vers_err?: number
+  vrid_err?: number
+  unknown_peer_err?: number
 }
 
 export interface VrrpInstanceStatus {

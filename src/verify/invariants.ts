@@ -240,7 +240,7 @@ function vipChecks(inv: Inventory, vip: Vip, facts: VerifyFacts): {checks: Check
     if (b.state === 'MASTER') out.push(check('vrrp.adverts', subject, sent > 0 ? 'pass' : 'fail', sent > 0 ? `MASTER sent ${sent} adverts in ${x!.gapMs} ms` : `MASTER sent no advert in ${x!.gapMs} ms`, ev2))
     else if (b.state === 'BACKUP') out.push(check('vrrp.adverts', subject, rcvd > 0 ? 'pass' : 'fail', rcvd > 0 ? `BACKUP received ${rcvd} adverts in ${x!.gapMs} ms` : `BACKUP received no advert in ${x!.gapMs} ms (master silent, or VRRP blocked)`, ev2))
     else out.push(check('vrrp.adverts', subject, 'fail', `instance is ${b.state}`, ev2))
-    const rising = RX_ERROR_COUNTERS.map((c) => ({counter: c, delta: b.stats[c] - a.stats[c], now: b.stats[c]})).filter((r) => r.delta > 0)
+    const rising = RX_ERROR_COUNTERS.map((c) => ({counter: c, delta: (b.stats[c] ?? 0) - (a.stats[c] ?? 0), now: b.stats[c] ?? 0})).filter((r) => r.delta > 0)
     out.push(
       rising.length
         ? check('vrrp.rx-errors', subject, 'fail', `receive errors rising: ${rising.map((r) => `${r.counter} +${r.delta}${RX_HINT[r.counter] ? ` (${RX_HINT[r.counter]})` : ''}`).join(', ')}`, {rising})

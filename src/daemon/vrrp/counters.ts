@@ -1,32 +1,12 @@
 import type { DecodeErrorKind } from './packet.js'
+import type { VrrpInstanceStats } from '../../model/kaopsd-status.js'
 
 /**
- * Per-instance receive/send statistics. The first thirteen carry keepalived's own names (its
- * vrrp_stats), so `kaopsd status` reads like keepalived's stats file. The rest are failures
- * keepalived only counts under SNMP (chk_err, vers_err, vrid_err) or not at all
- * (advert_interval_err is declared but never bumped in 2.2.7; unknown_peer_err is ours), kept
- * so that no dropped packet goes uncounted.
+ * Per-instance receive/send statistics, under keepalived's own names (its vrrp_stats) so that
+ * `kaopsd status` reads like keepalived's stats file; the status model documents each one.
+ * The daemon always keeps every counter, including those beyond keepalived's thirteen.
  */
-export interface Counters {
-  advert_rcvd: number
-  advert_sent: number
-  become_master: number
-  release_master: number
-  packet_len_err: number
-  ip_ttl_err: number
-  invalid_type_rcvd: number
-  addr_list_err: number
-  invalid_authtype: number
-  authtype_mismatch: number
-  auth_failure: number
-  pri_zero_rcvd: number
-  pri_zero_sent: number
-  advert_interval_err: number
-  chk_err: number
-  vers_err: number
-  vrid_err: number
-  unknown_peer_err: number
-}
+export type Counters = Required<VrrpInstanceStats>
 
 export type CounterName = keyof Counters
 
