@@ -266,9 +266,9 @@ describe('kaopsd VRRP on a lab segment', {skip: why ?? false, timeout: 240_000},
         ['badtype', 'invalid_type_rcvd'],
       ]
       for (const [kind, counter] of expect) {
-        const was = (await b.instance()).stats[counter]
+        const was = (await b.instance()).stats[counter] ?? 0
         send(kind)
-        await waitFor(`${counter} to rise after a ${kind} packet`, async () => (await b.instance()).stats[counter] > was, 3000)
+        await waitFor(`${counter} to rise after a ${kind} packet`, async () => ((await b.instance()).stats[counter] ?? 0) > was, 3000)
       }
       // Random garbage aimed at our VRID, a burst of it.
       for (let n = 0; n < 20; n++) send('garbage')
