@@ -143,4 +143,63 @@ describe('kaopsd VRRP extras: use_vmac, IPv6, sync groups, virtual routes', {ski
       for (const i of [0, 1]) if (linkExists(i, 'vrrp.51')) ip(i, ['link', 'del', 'dev', 'vrrp.51'])
     }
   })
+  test('IPv6 VRRPv3: election and takeover between two kaopsd and with keepalived; unsolicited NA for the VIP', async () => {
+    const vip = `${V6}:100`
+    const conf = (r: number, prio: number) => vrrpConfig({routerId: `r${r}`, instances: [{vrid: 52, priority: prio, version: 3, advertInt: 0.5, vips: [`${vip}/64`]}]})
+    const nas = (c: EtherCapture, from = 0) =>
+      c.lines.slice(from).filter((l) => /ICMP6, neighbor advertisement/.test(l) && l.includes(`tgt is ${vip}`))
+    const holds = (i: number) => ip(i, ['-6', 'addr', 'show', 'dev', 'eth0']).includes(`${vip}/64`)
+    try {
+      // VRRP for IPv6 speaks from the link-local address: wait until DAD has finished with it.
+      for (const i of [0, 1]) {
+        await waitFor(`r${i} link-local`, () => /fe80::\S+ scope link\s*$/m.test(ip(i, ['-6', 'addr', 'show', 'dev', 'eth0'])) && !/tentative/.test(ip(i, ['-6', 'addr', 'show', 'dev', 'eth0'])), 5000)
+      }
+      const c = await capture(['ip6', 'proto', '112', 'or', 'icmp6'])
+      const a = await seg.startKaopsd(0, conf(0, 150))
+      running.add(a)
+      const b = await seg.startKaopsd(1, conf(1, 100))
+      running.add(b)
+      await a.waitState('MASTER')
+      await b.waitState('BACKUP')
+      assert.equal(holds(0), true)
+      assert.equal(holds(1), false)
+      assert.match((await b.instance()).masterAddress ?? '', /^fe80:/)
+      await waitFor('an unsolicited NA from r0', () => nas(c).length > 0, 3000)
+      assert.ok(c.lines.some((l) => /> ff02::12: VRRPv3, Advertisement, vrid 52, prio 150/.test(l)), 'v3 adverts to ff02::12')
+
+      const mark = c.lines.length
+      await a.kill()
+      await b.waitState('MASTER', 5000)
+      await waitFor('an unsolicited NA from r1', () => nas(c, mark).length > 0, 3000)
+      assert.equal(holds(1), true)
+      ip(0, ['-6', 'addr', 'del', `${vip}/64`, 'dev', 'eth0'])
+      assert.equal(await b.stop(), 0)
+      running.clear()
+
+      if (!existsSync(KEEPALIVED)) return
+      // keepalived as master, kaopsd as backup: kaopsd takes over when keepalived stops.
+      const k = await seg.startKeepalived(0, conf(0, 150))
+      running.add(k)
+      await k.waitState('MASTER', 6000)
+      const d = await seg.startKaopsd(1, conf(1, 100))
+      running.add(d)
+      await d.waitState('BACKUP')
+      await sleep(1600)
+      assert.equal((await d.instance()).state, 'BACKUP', 'kaopsd accepts keepalived\'s IPv6 adverts')
+      const mark2 = c.lines.length
+      await k.stop()
+      await d.waitState('MASTER', 3000)
+      await waitFor('an unsolicited NA from kaopsd', () => nas(c, mark2).some((l) => !l.includes(' > ff02::12')), 3000)
+      // And keepalived, back with a lower priority, stays backup behind kaopsd's adverts.
+      const k2 = await seg.startKeepalived(0, conf(0, 50))
+      running.add(k2)
+      await sleep(2000)
+      assert.equal(k2.lastKeepalivedState('VI_1'), 'BACKUP', 'keepalived accepts kaopsd\'s IPv6 adverts')
+      assert.equal((await d.instance()).state, 'MASTER')
+      assert.equal(holds(0), false)
+    } finally {
+      await stopAll()
+      for (const i of [0, 1]) if (holds(i)) ip(i, ['-6', 'addr', 'del', `${vip}/64`, 'dev', 'eth0'])
+    }
+  })
 })
