@@ -10,6 +10,8 @@ which="${1:-all}"
 
 bash scripts/install-deps.sh "$which"
 npm run --silent build
+# Tests and benchmarks are type-checked too (tsx runs them without checking).
+npm run --silent typecheck
 
 files=()
 if [[ "$which" == all || "$which" == unit ]]; then
