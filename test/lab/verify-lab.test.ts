@@ -99,7 +99,16 @@ test('kaops verify on the lab: healthy passes, each broken state is named; the d
     // Only take down a lab this test brought up (another session may be using a running one).
     if (!wasUp) await labDown(INVENTORY).catch(() => {})
   })
-  await labUp(INVENTORY, {progress: (l) => t.diagnostic(l)})
+  // Another lab command (a bench on its own bridge) may hold the lab lock for a while: wait.
+  for (let i = 0; ; i++) {
+    try {
+      await labUp(INVENTORY, {progress: (l) => t.diagnostic(l)})
+      break
+    } catch (error) {
+      if (i >= 36 || !/another kaops lab command/.test((error as Error).message)) throw error
+      await new Promise((r) => setTimeout(r, 5000))
+    }
+  }
 
   const applied = await applyAndProbe(spec, (s) => t.diagnostic(s))
   if (!applied.ok) {
