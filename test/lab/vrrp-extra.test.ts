@@ -163,7 +163,8 @@ describe('kaopsd VRRP extras: use_vmac, IPv6, sync groups, virtual routes', {ski
       await b.waitState('BACKUP')
       assert.equal(holds(0), true)
       assert.equal(holds(1), false)
-      assert.match((await b.instance()).masterAddress ?? '', /^fe80:/)
+      // A backup knows the master once it heard an advert (it is BACKUP from its first moment).
+      await waitFor('r1 to learn the master\'s link-local address', async () => /^fe80:/.test((await b.instance()).masterAddress ?? ''), 3000)
       await waitFor('an unsolicited NA from r0', () => nas(c).length > 0, 3000)
       assert.ok(c.lines.some((l) => /> ff02::12: VRRPv3, Advertisement, vrid 52, prio 150/.test(l)), 'v3 adverts to ff02::12')
 
@@ -200,6 +201,76 @@ describe('kaopsd VRRP extras: use_vmac, IPv6, sync groups, virtual routes', {ski
     } finally {
       await stopAll()
       for (const i of [0, 1]) if (holds(i)) ip(i, ['-6', 'addr', 'del', `${vip}/64`, 'dev', 'eth0'])
+    }
+  })
+  test('vrrp_sync_group: one member FAULT takes the group to FAULT and the peer group to MASTER; notify GROUP; virtual and static routes', async () => {
+    const flag = (r: number) => join(seg.dir, `healthy-r${r}`)
+    const notifyLog = (r: number) => join(seg.dir, `notify-r${r}.log`)
+    const conf = (r: number, prio: number) => {
+      const script = join(seg.dir, `notify-r${r}.sh`)
+      writeFileSync(script, `#!/bin/sh\necho "$*" >> ${notifyLog(r)}\n`)
+      chmodSync(script, 0o755)
+      const inst = (name: string, vrid: number, vip: string, extra: string[]) => [
+        `vrrp_instance ${name} {`, '  state BACKUP', '  interface eth0', `  virtual_router_id ${vrid}`, `  priority ${prio}`,
+        '  advert_int 0.5', '  version 3', '  virtual_ipaddress {', `    ${vip}/24 dev eth0`, '  }', ...extra, '}',
+      ]
+      return [
+        'global_defs {', `  router_id r${r}`, '  enable_script_security', '  script_user root', '}',
+        'static_ipaddress {', `  198.18.46.${r + 1}/32 dev lo`, '}',
+        'static_routes {', `  198.18.47.0/24 via ${seg.clientAddress} dev eth0`, '}',
+        'vrrp_script chk {', `  script "/usr/bin/test -e ${flag(r)}"`, '  interval 1', '  fall 1', '  rise 1', '}',
+        'vrrp_sync_group G {', '  group {', '    VI_A', '    VI_B', '  }', `  notify ${script}`, '}',
+        ...inst('VI_A', 61, `${PREFIX}.101`, ['  virtual_routes {', `    198.18.45.0/24 via ${seg.clientAddress} dev eth0`, '  }']),
+        ...inst('VI_B', 62, `${PREFIX}.102`, ['  track_script {', '    chk weight 0', '  }']),
+      ].join('\n') + '\n'
+    }
+    const route = (i: number, dst: string) => ip(i, ['-4', 'route', 'show', dst]).trim()
+    const groupLines = (r: number) => (existsSync(notifyLog(r)) ? readFileSync(notifyLog(r), 'utf8') : '').split('\n').filter((l) => l.startsWith('GROUP'))
+    try {
+      for (const r of [0, 1]) writeFileSync(flag(r), '')
+      const a = await seg.startKaopsd(0, conf(0, 150))
+      running.add(a)
+      const b = await seg.startKaopsd(1, conf(1, 100))
+      running.add(b)
+      for (const n of ['VI_A', 'VI_B']) {
+        await a.waitState('MASTER', 10_000, n)
+        await b.waitState('BACKUP', 10_000, n)
+      }
+      assert.deepEqual(seg.holders(`${PREFIX}.101`), [0])
+      assert.deepEqual(seg.holders(`${PREFIX}.102`), [0])
+      await waitFor('virtual route on the master', () => route(0, '198.18.45.0/24').includes(`via ${seg.clientAddress}`), 3000)
+      assert.equal(route(1, '198.18.45.0/24'), '', 'no virtual route on the backup')
+      for (const r of [0, 1]) {
+        assert.match(route(r, '198.18.47.0/24'), /via/, `static route on r${r}`)
+        assert.match(ip(r, ['-4', 'addr', 'show', 'dev', 'lo']), new RegExp(`198\\.18\\.46\\.${r + 1}/32`), `static address on r${r}`)
+      }
+      await waitFor('GROUP G MASTER notified on r0', () => groupLines(0).includes('GROUP G MASTER 0') || groupLines(0).some((l) => /^GROUP G MASTER/.test(l)), 3000)
+      await waitFor('GROUP G BACKUP notified on r1', () => groupLines(1).some((l) => /^GROUP G BACKUP/.test(l)), 3000)
+
+      // VI_B's script fails (weight 0): VI_B goes FAULT, its group partner VI_A follows, and the
+      // peer takes both over.
+      rmSync(flag(0))
+      await a.waitState('FAULT', 5000, 'VI_B')
+      await a.waitState('FAULT', 2000, 'VI_A')
+      await b.waitState('MASTER', 5000, 'VI_A')
+      await b.waitState('MASTER', 2000, 'VI_B')
+      await waitFor('both VIPs on r1 only', () => seg.holders(`${PREFIX}.101`).join() === '1' && seg.holders(`${PREFIX}.102`).join() === '1', 3000)
+      await waitFor('virtual route moved', () => route(0, '198.18.45.0/24') === '' && route(1, '198.18.45.0/24').includes('via'), 3000)
+      await waitFor('GROUP G FAULT notified on r0', () => groupLines(0).some((l) => /^GROUP G FAULT/.test(l)), 3000)
+      await waitFor('GROUP G MASTER notified on r1', () => groupLines(1).some((l) => /^GROUP G MASTER/.test(l)), 3000)
+      assert.ok(!groupLines(1).some((l) => /FAULT/.test(l)), `r1 group never faulted: ${groupLines(1).join(' | ')}`)
+
+      // The script recovers: r0 preempts with the whole group.
+      writeFileSync(flag(0), '')
+      await a.waitState('MASTER', 6000, 'VI_B')
+      await a.waitState('MASTER', 3000, 'VI_A')
+      await b.waitState('BACKUP', 3000, 'VI_A')
+      await b.waitState('BACKUP', 3000, 'VI_B')
+      await waitFor('virtual route back on r0', () => route(0, '198.18.45.0/24').includes('via') && route(1, '198.18.45.0/24') === '', 3000)
+      // Static routes and addresses stay whatever the state.
+      for (const r of [0, 1]) assert.match(route(r, '198.18.47.0/24'), /via/)
+    } finally {
+      await stopAll()
     }
   })
 })
