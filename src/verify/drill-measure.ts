@@ -87,6 +87,7 @@ export function measureTakeover(m: MeasureInput): DrillPhaseMeasure {
 export function measureFailback(m: MeasureInput, takeoverTo: string | null, tEnd: number): DrillFailback {
   const base = {firstAdvertMs: null, garpMs: null, outage: outage(m.events, m.tRestore ?? tEnd, tEnd)}
   if (m.tRestore === null) return {...base, expected: false, verdict: 'FAIL', message: 'the old master was not restored'}
+  if (takeoverTo === null) return {...base, expected: false, verdict: 'FAIL', message: 'the VIP never moved, so there is no failback to measure'}
   const tr = m.tRestore
   const oldPrio = m.priorities[m.oldMaster] ?? 0
   const expected = m.preempt && takeoverTo !== null && oldPrio > (m.priorities[takeoverTo] ?? 0)

@@ -55,8 +55,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
+/** Runs a script on a host by name: SSH in the field, a fake in tests. */
+export interface HostRunner {
+  run(name: string, script: string, timeoutMs?: number): Promise<string>
+}
+
 /** SSH sessions by host name, reconnected when a fault (link down) broke one. */
-class Sessions {
+class Sessions implements HostRunner {
   private readonly open = new Map<string, RemoteHost>()
   constructor(
     private readonly hosts: Map<string, DesiredHost>,
@@ -94,7 +99,7 @@ class Sessions {
   }
 }
 
-interface Ctx {
+export interface Ctx {
   inv: Inventory
   vip: Vip
   fault: DrillFault
@@ -107,7 +112,7 @@ interface Ctx {
   tag: string
   plan: FaultPlan
   toleranceMs: number
-  s: Sessions
+  s: HostRunner
   signal?: AbortSignal
   progress: (line: string) => void
   healthy: () => Promise<void>
@@ -237,7 +242,8 @@ async function confirmRestored(c: Ctx): Promise<{ok: boolean; message: string}> 
   return {ok, message: [...notes, ok ? msg : `NOT as it was (${c.master} held the VIP): ${msg}`].join('; ')}
 }
 
-async function drillOne(c: Ctx, steps: DrillStep[]): Promise<DrillResult> {
+/** One drill (one instance, one fault) on hosts reached through `c.s`. Exported for tests. */
+export async function drillOne(c: Ctx, steps: DrillStep[]): Promise<DrillResult> {
   const st: State = {events: [], startedAt: Date.now(), tFault: null, tRestore: null, restored: false, running: [], probeTimeoutMs: 100}
   let failure: unknown
   try {
