@@ -115,10 +115,11 @@ test('kaops verify on the lab: healthy passes, each broken state is named; the d
     t.diagnostic(`no running kaopsd: ${applied.why}; preparing the hosts by hand`)
     await prepareByHand(spec)
   }
-  // The service's real servers: a web server on each, so kaopsd's HTTP_GET checkers see them up.
-  for (const w of ['web1', 'web2']) await sh(spec, w, 'systemctl stop kaops-test-web 2>/dev/null; systemd-run --unit kaops-test-web --quiet python3 -m http.server 80 --bind 0.0.0.0 --directory /tmp')
+  // The service's real servers need a web server so kaopsd's HTTP_GET checkers see them up; the
+  // lab image may already run one on port 80: start ours only when nothing answers there.
+  for (const w of ['web1', 'web2']) await sh(spec, w, 'curl -s -o /dev/null --max-time 2 http://127.0.0.1:80/ || systemd-run --unit kaops-test-web --quiet python3 -m http.server 80 --bind 0.0.0.0 --directory /tmp')
   t.after(async () => {
-    for (const w of ['web1', 'web2']) await sh(spec, w, 'systemctl stop kaops-test-web').catch(() => undefined)
+    for (const w of ['web1', 'web2']) await sh(spec, w, 'systemctl stop kaops-test-web 2>/dev/null; true').catch(() => undefined)
   })
   /** After a broken state is repaired: wait until only dir1 holds the VIP again. */
   const settled = async () => {
