@@ -244,7 +244,9 @@ export function unitsScript(m: ReleaseManifest, changed: string[], isDaemon: (un
   for (const u of m.units) {
     if (u.enabled) lines.push(`systemctl is-enabled -q ${shq(u.name)} 2>/dev/null || systemctl enable -q ${shq(u.name)}`)
     if (isDaemon(u.name) || u.name === FIREWALL_UNIT) continue
-    if (u.active) lines.push(unitFileChanged(u.name) ? `systemctl restart ${shq(u.name)}` : `systemctl is-active -q ${shq(u.name)} || systemctl start ${shq(u.name)}`)
+    // A unit that fails to start says why (its last journal lines) in the step's error.
+    const why = `{ journalctl -u ${shq(u.name)} -n 5 --no-pager -o cat >&2 || true; exit 1; }`
+    if (u.active) lines.push(unitFileChanged(u.name) ? `systemctl restart ${shq(u.name)} || ${why}` : `systemctl is-active -q ${shq(u.name)} || systemctl start ${shq(u.name)} || ${why}`)
   }
   lines.push('echo OK')
   return lines.join('\n')

@@ -126,6 +126,18 @@ export async function runRollout(playbook: Playbook, runs: HostRun[], env: Rollo
       }
     }
   } finally {
+    // Releases staged on hosts the rollout never switched: removed, so the host is as it was.
+    await Promise.all(
+      runs.map(async (r) => {
+        // (A host that failed was handled by fail().)
+        if (!stopped || !r.uploaded || r.switched || !r.target || r.error) return
+        try {
+          await (await shellFor(r.desired)).exec(discardReleaseScript(r.target.id), {timeoutMs: 15_000})
+        } catch {
+          r.notes.push(`release ${r.target.id} was staged but not switched to; it could not be removed (the next apply prunes it)`)
+        }
+      }),
+    )
     await Promise.all(
       runs.map(async (r) => {
         if (!r.locked) return
@@ -142,7 +154,6 @@ export async function runRollout(playbook: Playbook, runs: HostRun[], env: Rollo
         }
       }),
     )
-    for (const s of shells.values()) s.then((x) => x.close()).catch(() => undefined)
   }
 
   for (const r of runs) {
@@ -154,10 +165,10 @@ export async function runRollout(playbook: Playbook, runs: HostRun[], env: Rollo
       } else {
         r.state = 'not-touched'
         r.finalRelease = r.startRelease ?? null
-        if (r.uploaded && r.target && !r.switched) r.notes.push(`release ${r.target.id} uploaded but not switched to`)
       }
     }
   }
+  for (const s of shells.values()) s.then((x) => x.close()).catch(() => undefined)
   return {
     mode: env.mode,
     playbook: playbook.source,

@@ -95,7 +95,10 @@ test('apply: real servers first, then the backup director, then the master; all 
   const order: string[] = []
   const r = await runRollout(await loadPlaybook(defaultPlaybookPath('apply')), [d1, d2, w1].map((d) => newHostRun(d)), env(hosts, [d1, d2], order))
   assert.equal(r.ok, true, formatSummary(r))
-  assert.deepEqual(order.filter((o) => !o.startsWith('lock:')), ['real-servers:web1', 'directors:dir2', 'directors:dir1'])
+  const after = order.filter((o) => !o.startsWith('lock:'))
+  // Every host stages its release (in parallel) before any host switches.
+  assert.deepEqual(after.slice(0, 3).sort(), ['stage:dir1', 'stage:dir2', 'stage:web1'])
+  assert.deepEqual(after.slice(3), ['real-servers:web1', 'directors:dir2', 'directors:dir1'])
   for (const h of r.hosts) assert.equal(h.state, 'done')
   assert.match(r.hosts[0]!.release_after!, /^20250101T000000Z-[0-9a-f]{8}$/)
   assert.deepEqual(hosts.get('dir2')!.log.filter((l) => l !== 'lock'), ['upload', 'kaopsd-linked', 'config-test', 'switch', 'install', 'reload'])
@@ -115,7 +118,8 @@ test('a config kaopsd rejects: that host is stopped with nothing switched, the r
   assert.ok(!hosts.get('dir2')!.log.includes('switch'))
   assert.ok(hosts.get('dir2')!.log.includes('discard'), 'the rejected release is removed')
   assert.equal(r.hosts.find((h) => h.host === 'dir1')!.state, 'not-touched')
-  assert.ok(!hosts.get('dir1')!.log.includes('upload'))
+  assert.ok(!hosts.get('dir1')!.log.includes('switch'), 'dir1 is never switched')
+  assert.ok(hosts.get('dir1')!.log.includes('discard'), "dir1's staged release is removed")
   const s = formatSummary(r)
   assert.match(s, /Apply STOPPED/)
   assert.match(s, /dir2\s+FAILED at config-test, nothing switched: still on release 20241231T000000Z-00000000/)
