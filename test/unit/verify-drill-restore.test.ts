@@ -64,8 +64,8 @@ test('Ctrl-C right after the fault: the fault is undone, helpers stopped, and th
   const c = await ctx(hosts, ac.signal)
   // Make takeover slow so the abort lands while waiting.
   const steps = (await fastSteps()).map((s) => (s.action === 'wait-takeover' ? {...s, params: {timeout_ms: 5000}} : s))
-  hosts.run = ((orig) => async (h: string, sc: string, t?: number) => {
-    const out = await orig.call(hosts, h, sc, t)
+  hosts.run = ((orig) => async (h: string, sc: string) => {
+    const out = await orig.call(hosts, h, sc)
     return /HOLDS/.test(sc) && hosts.log.filter((l) => l.what === 'restore').length === 0 ? 'FREE\n' : out
   })(hosts.run)
   await assert.rejects(drillOne(c, steps), /drill VI_1\/graceful stopped: interrupted\. Cluster: restored \(VIP on dir1; kaopsd active on every director\)/)
@@ -86,8 +86,8 @@ test('an error before the fault leaves nothing running and is reported as is', a
 test('a restore that does not bring the cluster back is said plainly', async () => {
   const hosts = new FakeHosts()
   const orig = hosts.run.bind(hosts)
-  hosts.run = async (h, sc, t) => {
-    const out = await orig(h, sc, t)
+  hosts.run = async (h: string, sc: string) => {
+    const out = await orig(h, sc)
     if (/systemctl start kaopsd/.test(sc)) {
       hosts.kaopsdActive.dir1 = false
       hosts.holder = 'dir2'
