@@ -8,7 +8,7 @@ const head = 'apiVersion: kaops/v1\nkind: Playbook\nname: t\nphases:\n'
 
 test('the shipped playbooks load, and every catalog action is implemented', async () => {
   const apply = await loadPlaybook(defaultPlaybookPath('apply'))
-  assert.deepEqual(apply.phases.map((p) => p.name), ['lock', 'real-servers', 'directors'])
+  assert.deepEqual(apply.phases.map((p) => p.name), ['lock', 'stage', 'real-servers', 'directors'])
   const dirs = apply.phases.find((p) => p.name === 'directors')!
   assert.equal(dirs.order, 'backups-first')
   const acts = dirs.steps.map((s) => s.action)
