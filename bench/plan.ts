@@ -26,7 +26,7 @@
 //   --parallel 30:  2 hosts 1.36 / 8.73 (6.4x); 30 hosts 1.68 / 46.01 (27.4x); kaops x1.2.
 // Of kaops' time, ~1 s is the CLI process itself (node, oclif, ajv schema compile, handlebars);
 // runPlan in-process took 0.23 to 0.32 s for 2 hosts and 1.1 to 1.8 s for 30 under that load.
-// 30 containers fit (24 GB RAM) once fs.inotify.max_user_instances is raised (see below).
+// 30 containers fit (24 GB RAM) once fs.inotify.max_user_instances is raised (kaops lab up does it: src/lab/inotify-room.ts).
 import {execFile, execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
@@ -244,24 +244,6 @@ async function ansible(dir: string, n: number): Promise<Timed> {
   }
 }
 
-/**
- * Every container's systemd takes a handful of inotify instances, and the kernel's default of
- * 128 per user (all containers run as root here) runs out at about 20 containers across every
- * lab on the machine: systemd then dies at boot with "Too many open files". Raise the limit
- * (never lower it: other labs may be booting) when the hosts about to start would not fit.
- */
-async function ensureInotifyInstances(hosts: number): Promise<void> {
-  const file = '/proc/sys/fs/inotify/max_user_instances'
-  const limit = Number((await readFile(file, 'utf8').catch(() => '0')).trim())
-  const inUse = Number(execFileSync('sh', ['-c', 'find /proc/[0-9]*/fd -lname anon_inode:inotify 2>/dev/null | wc -l'], {encoding: 'utf8'}).trim())
-  const needed = inUse + hosts * 8 + 64
-  if (limit > 0 && limit < needed) {
-    const value = Math.max(1024, needed)
-    console.log(`fs.inotify.max_user_instances ${limit} is too low for ${hosts} more containers (${inUse} in use): raising it to ${value}`)
-    await writeFile(file, `${value}\n`)
-  }
-}
-
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
@@ -287,7 +269,6 @@ const rows: Array<{n: number; kaops: number; lib: number; ansible: number; notes
 try {
   const spec = await readLabSpec(labInventory)
   process.stderr.write(`lab up: ${spec.hosts.length} hosts on ${BRIDGE}...\n`)
-  await ensureInotifyInstances(spec.hosts.length)
   const up = await labUp(labInventory, {bootTimeoutMs: 240_000})
   console.log(`lab up: ${up.hosts.length} containers in ${up.seconds.toFixed(1)} s`)
 

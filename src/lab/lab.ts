@@ -6,6 +6,7 @@ import {KaopsError} from '../model/errors.js'
 import {ExitCode} from '../model/exit-codes.js'
 import type {HostRole} from '../model/desired-state.js'
 import {ensureBase, pruneBases} from './base-image.js'
+import {ensureInotifyRoom} from './inotify-room.js'
 import {consoleTail, containerRunning, personalise, startContainer, startedWithNetSysctl, stopContainer} from './container.js'
 import {readLabSpec, type LabHost, type LabSpec} from './lab-spec.js'
 import {withLabLock} from './lock.js'
@@ -132,6 +133,8 @@ export async function labUp(inventoryPath: string, opts: LabOptions = {}): Promi
     const base = await ensureBase(spec, paths, progress)
     changed ||= base.built
     const clientKey = await ensureKeyPair(spec.ssh.identityFile, 'kaops-lab')
+    const raised = await ensureInotifyRoom(spec.hosts.filter((h) => !state.hosts[h.name]).length)
+    if (raised) progress(raised)
 
     const createdNow = new Set<string>()
     let bridgeCreatedNow = false
