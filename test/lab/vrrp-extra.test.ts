@@ -273,4 +273,41 @@ describe('kaopsd VRRP extras: use_vmac, IPv6, sync groups, virtual routes', {ski
       await stopAll()
     }
   })
+  test('use_vmac for IPv6: vmac 00:00:5e:00:02:VRID with the parent\'s link-local, adverts and NAs from it, takeover', async () => {
+    const vip = `${V6}:105`
+    const mac6 = '00:00:5e:00:02:35'
+    const conf = (r: number, prio: number) =>
+      [
+        'global_defs {', `  router_id r${r}`, '}',
+        'vrrp_instance VI_6 {', '  state BACKUP', '  interface eth0', '  use_vmac', '  virtual_router_id 53', `  priority ${prio}`,
+        '  advert_int 0.5', '  version 3', '  virtual_ipaddress {', `    ${vip}/64`, '  }', '}',
+      ].join('\n') + '\n'
+    try {
+      const c = await capture(['ip6', 'proto', '112', 'or', 'icmp6'])
+      const a = await seg.startKaopsd(0, conf(0, 150))
+      running.add(a)
+      const b = await seg.startKaopsd(1, conf(1, 100))
+      running.add(b)
+      await a.waitState('MASTER', 10_000, 'VI_6')
+      await b.waitState('BACKUP', 10_000, 'VI_6')
+      const link = JSON.parse(ip(0, ['-j', 'link', 'show', 'dev', 'vrrp.53']))[0]
+      assert.equal(link.address, mac6)
+      const parentLl = /inet6 (fe80::\S+)\/64/.exec(ip(0, ['-6', 'addr', 'show', 'dev', 'eth0']))?.[1]
+      assert.ok(parentLl && ip(0, ['-6', 'addr', 'show', 'dev', 'vrrp.53']).includes(parentLl), 'the vmac carries the parent\'s link-local')
+      assert.ok(ip(0, ['-6', 'addr', 'show', 'dev', 'vrrp.53']).includes(`${vip}/64`))
+      await sleep(2000)
+      assert.equal((await b.instance('VI_6')).state, 'BACKUP', 'the backup hears the master on its vmac')
+      const adverts = c.lines.filter((l) => /VRRPv3, Advertisement, vrid 53, prio 150/.test(l))
+      assert.ok(adverts.length >= 3 && adverts.every((l) => l.includes(`${mac6} > 33:33:00:00:00:12`)), `adverts from ${mac6}:\n${adverts.slice(0, 3).join('\n')}`)
+      assert.ok(c.lines.some((l) => /neighbor advertisement/.test(l) && l.includes(`tgt is ${vip}`) && l.includes(`${mac6} >`)), 'unsolicited NA from the virtual MAC')
+      await a.kill()
+      ip(0, ['link', 'del', 'dev', 'vrrp.53'])
+      await b.waitState('MASTER', 5000, 'VI_6')
+      assert.equal(await b.stop(), 0)
+      assert.equal(linkExists(1, 'vrrp.53'), false)
+    } finally {
+      await stopAll()
+      for (const i of [0, 1]) if (linkExists(i, 'vrrp.53')) ip(i, ['link', 'del', 'dev', 'vrrp.53'])
+    }
+  })
 })

@@ -100,6 +100,13 @@ async function showLink(name: string): Promise<IpJsonLink | undefined> {
   }
 }
 
+/** IPv6 link-local addresses of an interface (`ip -j link` has no addresses: ask `ip -j address`). */
+async function linkLocals(dev: string): Promise<{local: string; prefixlen: number}[]> {
+  const {stdout} = await runCommand('ip', ['-j', '-6', 'address', 'show', 'dev', dev, 'scope', 'link'])
+  const links = JSON.parse(stdout || '[]') as IpJsonLink[]
+  return links.flatMap((l) => l.addr_info ?? []).filter((a) => a.local.toLowerCase().startsWith('fe80:'))
+}
+
 /** Parent values we changed, to put back when our last vmac on that parent goes. */
 const savedParentSysctls = new Map<string, Sysctl[]>()
 
@@ -149,10 +156,8 @@ export async function ensureVmac(spec: VmacSpec): Promise<'created' | 'kept'> {
   for (const s of sysctls) await writeSysctl(s)
 
   if (spec.family === 6) {
-    const parent = await showLink(spec.parent)
-    const mine = (await showLink(spec.name))?.addr_info ?? []
-    for (const a of parent?.addr_info ?? []) {
-      if (a.family !== 'inet6' || !a.local.toLowerCase().startsWith('fe80:')) continue
+    const mine = await linkLocals(spec.name)
+    for (const a of await linkLocals(spec.parent)) {
       if (mine.some((m) => m.local === a.local)) continue
       await runCommand('ip', ['-6', 'address', 'add', `${a.local}/${a.prefixlen}`, 'dev', spec.name, 'nodad'])
     }
