@@ -95,6 +95,14 @@ function ipIn(ns: string, args: string[]): Promise<string> {
   })
 }
 
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, {stdio: ['ignore', 'ignore', 'inherit']})
+    c.on('error', reject)
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))))
+  })
+}
+
 async function vipHolders(): Promise<string[]> {
   const held = await Promise.all(DIRECTORS.map(async (d) => ((await ipIn(netnsName(d), ['-4', '-o', 'addr', 'show', 'dev', 'eth0'])).includes(` ${VIP}/`) ? d : '')))
   return held.filter(Boolean)
@@ -386,4 +394,71 @@ test('SSH cut mid-upload of a changed kaopsd: the host stays on its release, the
   }
   assert.deepEqual(await vipHolders(), ['adir1'])
   assert.equal(await planChanges(applied, binary), false, 'converged: nothing left to change')
+})
+
+test('a new release whose kaopsd cannot hold the VIP (wrong interface): the gate fails, that host rolls itself back, the other director serves the VIP throughout', async (t) => {
+  if (skipped(t)) return
+  const state: Record<string, Record<string, string>> = {}
+  for (const h of HOSTS) state[h] = await snapshot(h)
+  // adir2's VRRP interface becomes one that exists there but is down (a veth pair we add, down, in its
+  // namespace): kaopsd -t accepts it, yet kaopsd cannot hold the VIP on it. With the higher
+  // priority the plan expects adir2 to take the VIP, which it cannot: the gate must say so.
+  // (Not lo: a /24 VIP on lo makes the whole lab subnet local on adir2 and cuts it off, so not
+  // even the automatic rollback could reach it.)
+  const BAD_IF = 'kaopsbad0'
+  const ns = netnsName('adir2')
+  await run('ip', ['-n', ns, 'link', 'add', BAD_IF, 'type', 'veth', 'peer', 'name', `${BAD_IF}p`])
+  t.after(() => run('ip', ['-n', ns, 'link', 'del', BAD_IF]).catch(() => undefined))
+  const wrong = await variant('wrong-interface', (inv) => {
+    delete inv['vips'][0]['interface']
+    inv['directors'][1]['interface'] = BAD_IF
+    setPriority(inv, 'adir2', 200)
+  })
+  // The shipped playbook with a shorter gate: the verdict is the same, the test just waits less.
+  const playbook = join(tmp, 'short-gate.yaml')
+  const pb = parse(await readFile(join(import.meta.dirname, '..', '..', 'playbooks', 'apply.yaml'), 'utf8')) as {phases: Array<{name: string; steps: Array<{action: string; with?: Record<string, unknown>}>}>}
+  const gate = pb.phases.find((p) => p.name === 'directors')!.steps.find((s) => s.action === 'health-gate')!
+  gate.with = {...gate.with, timeout: 10}
+  await writeFile(playbook, stringify(pb))
+
+  const shipped = join(tmp, 'kaopsd')
+  const kind = (await vipServesHttp()) ? 'http' : 'ping'
+  const watch = probe(kind)
+  // Who holds the VIP, sampled all along the apply and its automatic rollback.
+  const seen = new Set<string>()
+  let watching = true
+  const holdersWatch = (async () => {
+    while (watching) {
+      seen.add((await vipHolders()).join(',') || 'nobody')
+      await sleep(200)
+    }
+  })()
+  await sleep(300)
+  let out: ApplyOutcome
+  let counts: {sent: number; received: number}
+  try {
+    // The kaopsd the hosts run now (the previous test shipped a changed one): a config-only change.
+    out = await runApply(wrong, mods, {parallel: 4, playbook, ...(existsSync(shipped) ? {kaopsdPath: shipped} : {})})
+    // Let the rolled-back kaopsd settle under the probe too.
+    await sleep(2000)
+  } finally {
+    watching = false
+    await holdersWatch
+    counts = await watch.stop()
+  }
+  assert.equal(out.result?.ok, false, describe(out.result))
+  const o = hostOf(out.result!, 'adir2')!
+  assert.equal(o.state, 'rolled-back', describe(out.result))
+  assert.equal(o.step, 'health-gate')
+  t.diagnostic(`adir2: ${o.error}`)
+  assert.match(o.error ?? '', /health gate failed on adir2 .*VI_A/)
+  assert.equal(o.release_after, o.release_before, 'adir2 reports its previous release')
+  for (const h of out.result!.hosts) if (h.host !== 'adir2') assert.equal(h.state, 'not-touched', `${h.host}: ${describe(out.result)}`)
+  for (const h of HOSTS) assert.deepEqual(await snapshot(h), state[h], `${h}: current release and files as before`)
+  assert.deepEqual([...seen], ['adir1'], 'adir1 alone held the VIP all along')
+  assert.deepEqual(await vipHolders(), ['adir1'])
+  t.diagnostic(`${kind} probe: ${counts.received}/${counts.sent} answered`)
+  assert.ok(counts.sent >= 50, `the probe ran (${counts.sent} sent)`)
+  assert.equal(counts.sent - counts.received, 0, `no request failed: ${counts.received}/${counts.sent}`)
+  assert.equal(await planChanges(applied, existsSync(shipped) ? shipped : undefined), false, 'the hosts are as the last good apply left them')
 })
