@@ -77,8 +77,9 @@ export class VrrpInstanceRunner {
       for (const p of present) {
         const addr = wanted.get(key(p.address, p.device))
         if (!addr || this.#router.state === 'Master') continue
-        await removeAddress({...addr, prefixLength: p.prefixLength})
+        // Said before it is done, so the log never lags behind what an observer sees.
         this.log.notice(`(${this.#spec.name}) removing stale VIP ${formatAddress(addr)} left by a previous run`)
+        await removeAddress({...addr, prefixLength: p.prefixLength})
       }
     }
   }
