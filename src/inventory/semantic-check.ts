@@ -141,6 +141,12 @@ export function semanticIssues(inv: InventoryDoc): SemanticIssue[] {
       const d = directors.get(dname)
       if (!d) continue
       const iface = vipInterface(vip, d)
+      // A VIP with a prefix on lo makes its whole subnet local to the director: SSH and every
+      // peer on that subnet become unreachable from it, and kaops could not even roll it back.
+      if (iface === 'lo') {
+        add(at(vip.interface === 'lo' ? 'interface' : 'name'), `${d.name} would run ${vip.name} on lo: VRRP needs the director's network interface (loopback carries no adverts)`)
+        continue
+      }
       if (iface === d.interface) {
         vip.addresses.forEach((a, ai) => {
           if (a.dev !== undefined && a.dev !== iface) return

@@ -128,6 +128,7 @@ test('advert interval VRRPv3 cannot carry', () =>
 test('VRRPv3 with authentication', () => expectProblem((d) => (d.vips[0].version = 3), 'vips[0].authentication', /version 3 has no authentication/, /authentication:/))
 test('secret reference with both env and file', () => expectProblem((d) => (d.vips[0].authentication.secret.file = '/x'), 'vips[0].authentication.secret', /exactly one of env or file/))
 test('preemptDelay with nopreempt', () => expectProblem((d) => Object.assign(d.vips[0], {nopreempt: true, preemptDelay: 10}), 'vips[0].preemptDelay', /no effect with nopreempt/, /preemptDelay/))
+test('VRRP on lo', () => expectProblem((d) => (d.vips[0].interface = 'lo'), 'vips[0].interface', /d1 would run VI_1 on lo: VRRP needs the director's network interface/, /interface: lo/))
 test('VIP outside its interface subnet', () => expectProblem((d) => (d.vips[0].addresses = ['198.18.9.100/24']), 'vips[0].addresses[0]', /VIP address 198.18.9.100 is outside 198.18.0.0\/24, the subnet of d1's interface eth0/, /198.18.9.100/))
 test('duplicate VRID on a segment', () => expectProblem((d) => d.vips.push({name: 'VI_2', vrid: 51, addresses: ['198.18.0.101/24'], priorities: {d1: 100, d2: 150}}), 'vips[1].vrid', /VRID 51 is already used by VI_1 on the same segment \(198.18.0.0\/24\)/))
 test('the same VRID on another segment is fine', () => {
