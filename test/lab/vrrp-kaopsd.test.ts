@@ -106,7 +106,8 @@ describe('kaopsd VRRP on a lab segment', {skip: why ?? false, timeout: 240_000},
       const b = await start(1, {priority: 100})
       await b.waitState('BACKUP')
       await waitFor('the stale VIP to leave r1', () => seg.holders(vip).join() === '0', 3000)
-      assert.match(b.output, /removing stale VIP/)
+      // The daemon's log reaches us through a pipe this process reads between polls: wait for it.
+      await waitFor('the stale VIP removal in the log', () => /removing stale VIP/.test(b.output), 3000)
       await a.kill()
       await b.waitState('MASTER', 5000)
       // r0 comes back over its own leftover: like keepalived it clears it (only a priority-255
