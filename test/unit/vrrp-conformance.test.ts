@@ -14,6 +14,7 @@ import {fileURLToPath} from 'node:url'
 import {runLan, type LanInput} from '../../src/daemon/vrrp/virtual-clock.js'
 import type {RouterConfig, RouterEvent} from '../../src/daemon/vrrp/router.js'
 import {passwordBytes, type Advert} from '../../src/daemon/vrrp/packet.js'
+import {routerConfig} from './vrrp-fixtures.js'
 
 const root = fileURLToPath(new URL('../conformance/', import.meta.url))
 const update = process.env.KAOPS_UPDATE_GOLDEN === '1'
@@ -25,30 +26,6 @@ interface CaseFile {
   latencyMs: number
   untilMs: number
   inputs: {at: number; router: string; event: Record<string, unknown>}[]
-}
-
-function routerConfig(name: string, over: Partial<RouterConfig>): RouterConfig {
-  return {
-    name,
-    vrid: 51,
-    version: 2,
-    family: 'ipv4',
-    priority: 100,
-    advertIntervalCs: 100,
-    preempt: true,
-    preemptDelayCs: 0,
-    addresses: ['198.18.240.100'],
-    excludedAddresses: [],
-    routes: [],
-    primaryAddress: '198.18.240.2',
-    unicastPeers: [],
-    auth: {type: 'none'},
-    skipCheckAdvAddr: false,
-    checkUnicastSource: true,
-    lowerPrioNoAdvert: false,
-    garp: {masterDelayCs: 500, masterRepeat: 5, masterRefreshCs: 0, masterRefreshRepeat: 1, intervalCs: 0},
-    ...over,
-  }
 }
 
 /** Events in JSON name only what differs from a valid advert for the receiving router. */
@@ -84,7 +61,7 @@ for (const name of cases) {
   test(`conformance: ${name}`, () => {
     const dir = join(root, name)
     const spec = JSON.parse(readFileSync(join(dir, 'events.json'), 'utf8')) as CaseFile
-    const configs = Object.fromEntries(Object.entries(spec.routers).map(([r, over]) => [r, routerConfig(r, over)]))
+    const configs = Object.fromEntries(Object.entries(spec.routers).map(([r, over]) => [r, routerConfig({name: r, ...over})]))
     const inputs: LanInput[] = spec.inputs.map((i) => ({at: i.at, router: i.router, event: toEvent(i.event, configs[i.router]!)}))
     const {steps, routers} = runLan(configs, inputs, spec.untilMs, spec.latencyMs)
     const trace = {

@@ -5,30 +5,8 @@ import {runLan, type LanInput, type LanStep} from '../../src/daemon/vrrp/virtual
 import {masterDownUs, skewUs} from '../../src/daemon/vrrp/timers.js'
 import {passwordBytes, type Advert} from '../../src/daemon/vrrp/packet.js'
 import {syncGroupDecisions} from '../../src/daemon/vrrp/sync-group.js'
+import {routerConfig as cfg} from './vrrp-fixtures.js'
 
-function cfg(over: Partial<RouterConfig> = {}): RouterConfig {
-  return {
-    name: 'VI_1',
-    vrid: 51,
-    version: 2,
-    family: 'ipv4',
-    priority: 100,
-    advertIntervalCs: 100,
-    preempt: true,
-    preemptDelayCs: 0,
-    addresses: ['198.18.240.100'],
-    excludedAddresses: [],
-    routes: [],
-    primaryAddress: '198.18.240.2',
-    unicastPeers: [],
-    auth: {type: 'none'},
-    skipCheckAdvAddr: false,
-    checkUnicastSource: true,
-    lowerPrioNoAdvert: false,
-    garp: {masterDelayCs: 500, masterRepeat: 5, masterRefreshCs: 0, masterRefreshRepeat: 1, intervalCs: 0},
-    ...over,
-  }
-}
 
 const A = (over: Partial<RouterConfig> = {}): RouterConfig => cfg({name: 'A', priority: 150, primaryAddress: '198.18.240.1', ...over})
 const B = (over: Partial<RouterConfig> = {}): RouterConfig => cfg({name: 'B', priority: 100, primaryAddress: '198.18.240.2', ...over})
