@@ -77,9 +77,7 @@ export function instanceSpec(inst: VrrpInstanceConfig, global: GlobalDefs, host:
   // Adverts leave from the parent interface's address even with use_vmac (as keepalived does).
   const sourceInterface = inst.interface ?? interfaceName
   const family = inst.family
-  const primaryAddress =
-    (family === 4 ? inst.unicastSrcIp ?? inst.mcastSrcIp : inst.unicastSrcIp ?? inst.mcastSrcIp) ??
-    host.primaryAddress(sourceInterface, family)
+  const primaryAddress = inst.unicastSrcIp ?? inst.mcastSrcIp ?? host.primaryAddress(sourceInterface, family)
   if (!primaryAddress) {
     throw new InstanceSpecError(`(${inst.name}) interface ${sourceInterface} has no IPv${family} address to send adverts from`)
   }

@@ -147,17 +147,11 @@ export class VrrpInstanceRunner {
     const name = this.#spec.name
     switch (action.kind) {
       case 'sendAdvert': {
-        const payload = Buffer.from(
-          encodeAdvert(action.advert, {family: this.#spec.router.family, src: this.#spec.router.primaryAddress, dst: action.destinations[0]!}),
-        )
+        const {family, primaryAddress: src} = this.#spec.router
         for (const dst of action.destinations) {
           try {
-            // v3 checksums cover the destination, so unicast peers each get their own encoding.
-            const bytes =
-              dst === action.destinations[0]
-                ? payload
-                : Buffer.from(encodeAdvert(action.advert, {family: this.#spec.router.family, src: this.#spec.router.primaryAddress, dst}))
-            this.io.sendAdvert(bytes, dst)
+            // v3 checksums cover the destination, so each destination gets its own encoding.
+            this.io.sendAdvert(Buffer.from(encodeAdvert(action.advert, {family, src, dst})), dst)
           } catch (err) {
             this.log.error(`(${name}) sending advert to ${dst} failed: ${String(err)}`)
           }

@@ -1,6 +1,6 @@
 import type {KeepalivedConfig, VrrpScriptConfig, VrrpSyncGroupConfig} from '../../model/keepalived-config.js'
 import type {VrrpInstanceStatus, VrrpStateName} from '../../model/kaopsd-status.js'
-import {ownFaultReason, syncGroupDecisions, type RouterEvent, type RouterStateName} from '../vrrp/index.js'
+import {ownFaultReason, syncGroupDecisions, type RouterStateName} from '../vrrp/index.js'
 import {addAddress, listAddresses, type InterfaceAddress} from '../os/addresses.js'
 import {addRoute} from '../os/routes.js'
 import {deleteVmac, ensureVmac} from '../os/vmac.js'
@@ -225,7 +225,7 @@ export class VrrpService {
       interfaceName: spec.interfaceName,
       family: spec.family,
       vrid: spec.router.vrid,
-      deliver: (event) => this.#deliver(runner, event),
+      deliver: (event) => runner.handle(event),
     }
     this.#sockets.attach(sink)
     return {runner, sink}
@@ -242,10 +242,6 @@ export class VrrpService {
     } catch (err) {
       this.opts.log.error(`(${spec.name}) deleting VMAC ${spec.vmac.name}: ${String(err)}`)
     }
-  }
-
-  #deliver(runner: VrrpInstanceRunner, event: RouterEvent): void {
-    runner.handle(event)
   }
 
   #onTransition(t: Transition, runner: VrrpInstanceRunner): void {
