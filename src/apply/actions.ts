@@ -258,9 +258,10 @@ const healthGate: Action = async (run, step, ctx) => {
   const placement = step.params['placement'] === 'any' ? 'any' : 'plan'
   const timeout = num(step.params['timeout'], 30)
   const deadline = Date.now() + timeout * 1000
+  let first: GateObservation[] | undefined
   for (;;) {
     const obs = await Promise.all(members.map((m) => observe(ctx, m, unit)))
-    const v = evaluateGate(run.desired.name, run.desired.vips, obs, placement)
+    const v = evaluateGate(run.desired.name, run.desired.vips, obs, placement, (first ??= obs))
     if (v.ok) {
       run.notes.push(`healthy: ${Object.entries(v.holders).map(([i, h]) => `${i} on ${h.join(',')}`).join('; ') || 'no VIPs'}`)
       return

@@ -4,11 +4,16 @@
  *  - kaopsd active on the host just changed, answering `kaopsd status --json`;
  *  - its instances converged (none in INIT or FAULT);
  *  - every VIP of those instances held by exactly one director;
- *  - with placement "plan", held by the director the plan expects.
+ *  - with placement "plan", held by the director the plan expects;
+ *  - each of the host's instances in BACKUP hears the director holding its VIPs (its
+ *    masterAddress is one of the holder's addresses) and, when the caller passes an earlier
+ *    round of the same gate, has counted adverts since. A backup that hears no one stays BACKUP
+ *    for only the master-down interval before it takes the VIPs too, so without this the gate
+ *    could pass in the seconds between a restart and a split brain.
  */
 import type {DesiredHost, DesiredVip} from '../model/desired-state.js'
 import type {ActualAddress} from '../model/actual-state.js'
-import type {KaopsdStatus} from '../model/kaopsd-status.js'
+import type {KaopsdStatus, VrrpInstanceStats, VrrpInstanceStatus} from '../model/kaopsd-status.js'
 import {parseAddresses} from '../remote/state-probe.js'
 import {shq} from '../remote/shell-quote.js'
 import {KAOPSD_PATH} from './host-layout.js'
@@ -38,7 +43,84 @@ export function holdersOf(vip: DesiredVip, observations: GateObservation[]): str
   return observations.filter((o) => !o.error && o.addresses.some((a) => a.ifname !== 'lo' && want.has(ipOf(a.cidr)))).map((o) => o.host)
 }
 
-export function evaluateGate(subject: string, vips: DesiredVip[], observations: GateObservation[], placement: 'plan' | 'any'): GateVerdict {
+/**
+ * Adverts a backup must count between the gate's first look and now. Two, not one: a reload is
+ * signalled (SIGHUP) and may be handled just after the first look, so one advert counted may
+ * still have been judged by the old configuration.
+ */
+export const MIN_ADVERTS_HEARD = 2
+
+/** Drop counters worth naming to an operator whose backup hears no master. */
+const DROP_COUNTERS: Array<keyof VrrpInstanceStats> = [
+  'auth_failure', 'authtype_mismatch', 'invalid_authtype', 'vrid_err', 'vers_err', 'advert_interval_err',
+  'addr_list_err', 'ip_ttl_err', 'unknown_peer_err', 'chk_err', 'packet_len_err',
+]
+
+/** One spelling per address: IPv6 compressed and lower case, any zone dropped. */
+function canonicalIp(address: string): string {
+  const bare = address.split('%')[0]!
+  if (!bare.includes(':')) return bare
+  try {
+    return new URL(`http://[${bare}]`).hostname.slice(1, -1)
+  } catch {
+    return bare.toLowerCase()
+  }
+}
+
+/** The addresses a director can send adverts from: its own (not lo), and what it reports as its source. */
+function advertSources(o: GateObservation, instance: string): Set<string> {
+  const out = new Set(o.addresses.filter((a) => a.ifname !== 'lo').map((a) => canonicalIp(ipOf(a.cidr))))
+  const own = o.status?.instances?.find((i) => i.name === instance)
+  if (own?.state === 'MASTER' && own.masterAddress) out.add(canonicalIp(own.masterAddress))
+  return out
+}
+
+/** How to name a director's advert source in a message: what it reports, else its first non-VIP address. */
+function describeSource(o: GateObservation, instance: string, vipIps: Set<string>): string {
+  const own = o.status?.instances?.find((i) => i.name === instance)
+  if (own?.state === 'MASTER' && own.masterAddress) return `${o.host} (${own.masterAddress})`
+  const first = o.addresses.find((a) => a.ifname !== 'lo' && !vipIps.has(canonicalIp(ipOf(a.cidr))) && !ipOf(a.cidr).startsWith('fe80:'))
+  return first ? `${o.host} (${ipOf(first.cidr)})` : o.host
+}
+
+function dropHint(stats: VrrpInstanceStats | undefined): string {
+  const counted = DROP_COUNTERS.filter((k) => (stats?.[k] ?? 0) > 0).map((k) => `${k}=${stats![k]}`)
+  return counted.length > 0 ? ` (drops counted so far: ${counted.join(', ')})` : ''
+}
+
+/**
+ * Problems with one BACKUP instance of the subject: it must hear the director holding the VIPs.
+ * `earlier` is the same instance at the gate's first look, when the caller has one.
+ */
+function backupProblems(subject: string, inst: VrrpInstanceStatus, earlier: {pid: number; inst?: VrrpInstanceStatus} | undefined, myPid: number, holder: GateObservation, observations: GateObservation[], vip: DesiredVip): string[] {
+  const vipIps = new Set(vip.addresses.map((a) => canonicalIp(ipOf(a))))
+  const from = describeSource(holder, inst.name, vipIps)
+  const check = 'check auth_pass, VRID and the firewall (VRRP, protocol 112) on both'
+  // An absent field (a status from another implementation) is not evidence either way.
+  if (inst.masterAddress === undefined) return []
+  if (inst.masterAddress === null) {
+    return [`${subject}: ${inst.name} is BACKUP but hears no master; adverts from ${from} are not arriving or are dropped${dropHint(inst.stats)} — ${check}`]
+  }
+  const heard = canonicalIp(inst.masterAddress)
+  if (!advertSources(holder, inst.name).has(heard)) {
+    const other = observations.find((o) => !o.error && o.host !== holder.host && advertSources(o, inst.name).has(heard))
+    const who = other ? `${other.host} (${inst.masterAddress})` : `${inst.masterAddress}, which is not a director of this cluster`
+    return [`${subject}: ${inst.name} is BACKUP but hears ${who}, not ${from}, which holds its VIPs — another router uses VRID ${inst.vrid} on ${inst.interface}, or ${holder.host}'s adverts are dropped; check VRIDs and auth_pass`]
+  }
+  const rcvd = inst.stats?.advert_rcvd
+  if (earlier === undefined || typeof rcvd !== 'number') return []
+  const before = earlier.pid === myPid ? earlier.inst?.stats?.advert_rcvd : undefined
+  // kaopsd restarted since the first look (or the instance is new): its counters start again from 0.
+  const counted = typeof before === 'number' && rcvd >= before ? rcvd - before : rcvd
+  if (counted >= MIN_ADVERTS_HEARD) return []
+  return [`${subject}: ${inst.name} is BACKUP and last heard ${from}, but counted ${counted} advert(s) while the gate watched; they stopped arriving or are dropped${dropHint(inst.stats)} — ${check}`]
+}
+
+/**
+ * `earlier`: the observations of this gate's first round. Without it the gate cannot tell that
+ * adverts are still arriving and checks only whom each backup last heard.
+ */
+export function evaluateGate(subject: string, vips: DesiredVip[], observations: GateObservation[], placement: 'plan' | 'any', earlier?: GateObservation[]): GateVerdict {
   const problems: string[] = []
   const holders: Record<string, string[]> = {}
   const me = observations.find((o) => o.host === subject)
@@ -63,6 +145,18 @@ export function evaluateGate(subject: string, vips: DesiredVip[], observations: 
     if (h.length === 0) problems.push(`${v.instance} (${v.addresses.join(', ')}): held by no director`)
     else if (h.length > 1) problems.push(`${v.instance} (${v.addresses.join(', ')}): held by ${h.join(' and ')} at once`)
     else if (placement === 'plan' && h[0] !== v.expectedMaster) problems.push(`${v.instance}: held by ${h[0]}, the plan expects ${v.expectedMaster}`)
+  }
+  if (me?.status && !me.error) {
+    const before = earlier?.find((o) => o.host === subject)
+    for (const inst of me.status.instances ?? []) {
+      const v = vips.find((x) => x.instance === inst.name)
+      const h = holders[inst.name]
+      // No holder or two are reported above; a BACKUP holding the VIPs itself is not about hearing.
+      if (inst.state !== 'BACKUP' || !v || h?.length !== 1 || h[0] === subject) continue
+      const holder = observations.find((o) => o.host === h[0])!
+      const then = earlier === undefined ? undefined : {pid: before?.status?.pid ?? -1, inst: before?.status?.instances?.find((i) => i.name === inst.name)}
+      problems.push(...backupProblems(subject, inst, then, me.status.pid, holder, observations, v))
+    }
   }
   return {ok: problems.length === 0, problems, holders}
 }
