@@ -10,8 +10,8 @@ import {RELEASES_DIR} from './host-layout.js'
 import type {ActionName, PlaybookStep} from '../model/playbook.js'
 import type {ReleaseManifest} from '../model/release.js'
 import {isKaopsdUnit} from '../plan/classify.js'
-import {KAOPSD_CONFIG_PATH, KAOPSD_UNIT, KAOPSD_UNIT_PATH} from '../render/paths.js'
-import {evaluateGate, gateMembers, gateProbeScript, parseGateProbe, type GateObservation} from './gate.js'
+import {KAOPSD_CONFIG_PATH, KAOPSD_UNIT, KAOPSD_UNIT_PATH, REPLACED_DAEMON_UNIT} from '../render/paths.js'
+import {evaluateGate, gateMembers, gateProbeScript, holdersOf, parseGateProbe, type GateObservation} from './gate.js'
 import type {HostRun, HostShell} from './host-run.js'
 import * as S from './host-scripts.js'
 import {isStaleHere, lockScript, parseLockOutput, pidAlive, unlockScript} from './lock.js'
@@ -209,29 +209,149 @@ async function observe(ctx: ActionContext, d: DesiredHost, unit: string): Promis
   }
 }
 
+const ipOf = (cidr: string) => cidr.split('/')[0]!
+
+/** The host's instances whose VIPs sit on it now (not on lo). */
+function heldVips(run: HostRun, me: GateObservation) {
+  return run.desired.vips.filter((v) => v.addresses.some((a) => me.addresses.some((x) => x.ifname !== 'lo' && ipOf(x.cidr) === ipOf(a))))
+}
+
+async function replacedDaemon(run: HostRun): Promise<{active: boolean; enabled: boolean}> {
+  const r = await run.shell!.exec(S.replacedDaemonStateScript(REPLACED_DAEMON_UNIT), {timeoutMs: 15_000})
+  return S.parseReplacedDaemonState(r.stdout)
+}
+
+/**
+ * For each instance, the peer whose kaopsd can take it over: active, running the instance in
+ * BACKUP, the highest effective priority first (the one the others would elect anyway).
+ */
+function takeoverPeers(instances: string[], peers: GateObservation[], byName: Map<string, DesiredHost>): Map<string, string[]> | null {
+  const out = new Map<string, string[]>()
+  for (const inst of instances) {
+    const candidates = peers
+      .flatMap((o) => {
+        const i = o.active === 'active' && !o.error ? o.status?.instances?.find((x) => x.name === inst && x.state === 'BACKUP') : undefined
+        return i && byName.has(o.host) ? [{host: o.host, prio: i.effectivePriority}] : []
+      })
+      .sort((a, b) => b.prio - a.prio)
+    if (candidates.length === 0) return null
+    out.set(candidates[0]!.host, [...(out.get(candidates[0]!.host) ?? []), inst])
+  }
+  return out
+}
+
+/**
+ * Hand this host's VIPs to a peer before its daemon stops (a kaopsd restart, or kaopsd replacing
+ * a running keepalived). Make before break: the peer's kaopsd takes them over at priority 254
+ * for a lease while this host still holds them, and this host's daemon lets go only on hearing
+ * it, so some director holds every VIP at every moment. Without a peer kaopsd that can (an old
+ * kaopsd, a keepalived peer), fall back to a graceful stop: priority 0, the VIPs unheld for the
+ * peer's Skew_Time.
+ */
 const handover: Action = async (run, step, ctx) => {
-  if (!isDirector(run) || !needsRestart(run)) return
+  if (!isDirector(run)) return
   const unit = daemonUnit(run)
+  const legacy = (await replacedDaemon(run)).active
+  if (!legacy && !needsRestart(run)) return
   const members = gateMembers(run.desired, ctx.env.directors)
   const peers = members.filter((m) => m.name !== run.desired.name)
   const me = await observe(ctx, run.desired, unit)
-  const mine = run.desired.vips.filter((v) => v.addresses.some((a) => me.addresses.some((x) => x.ifname !== 'lo' && x.cidr.split('/')[0] === a.split('/')[0])))
-  if (me.active !== 'active' || mine.length === 0 || peers.length === 0) return
-  // A graceful stop sends priority 0: the best backup takes over at once instead of after the master-down interval.
-  await sh(run, S.systemctlScript('stop', unit), 'stopping kaopsd for the handover')
-  run.stoppedForHandover = true
-  const deadline = Date.now() + num(step.params['timeout'], 15) * 1000
+  if (!legacy && me.active !== 'active') return
+  const mine = heldVips(run, me)
+  if (mine.length === 0 || peers.length === 0) return
+  const timeout = num(step.params['timeout'], 15)
+  const lease = num(step.params['lease'], 120)
+  const names = mine.map((v) => v.instance)
+  const byName = new Map(peers.map((p) => [p.name, p]))
+  const chosen = takeoverPeers(names, await Promise.all(peers.map((p) => observe(ctx, p, unit))), byName)
+  let how = ''
+  if (chosen) {
+    try {
+      for (const [peer, instances] of chosen) {
+        const shell = await ctx.shellFor(byName.get(peer)!)
+        const r = await shell.exec('sh -s', {stdin: S.takeoverScript(instances, {leaseSeconds: lease}), timeoutMs: 20_000})
+        if (r.code !== 0) throw new Error(`${peer}: ${(r.stderr || r.stdout).trim().split('\n').pop() ?? `exit ${r.code}`}`)
+        run.takeovers.push({peer: byName.get(peer)!, instances})
+      }
+      how = `${[...chosen].map(([p, i]) => `${p} took over ${i.join(', ')}`).join('; ')} before ${run.desired.name} let go`
+    } catch (error) {
+      // An older kaopsd without `takeover`, say: end what was started, then the graceful way.
+      run.notes.push(`takeover refused (${(error as Error).message}); graceful stop instead`)
+      await endTakeovers(run, ctx)
+    }
+  }
+  if (run.takeovers.length === 0) {
+    // A graceful stop sends priority 0: the best backup takes over after Skew_Time instead of the master-down interval.
+    await sh(run, S.systemctlScript('stop', legacy ? REPLACED_DAEMON_UNIT : unit), `stopping ${legacy ? 'keepalived' : 'kaopsd'} for the handover`)
+    if (legacy) run.retiredDaemon = true
+    else run.stoppedForHandover = true
+    how = `graceful stop of ${legacy ? 'keepalived' : 'kaopsd'} (priority 0): ${names.join(', ')} unheld for a peer's skew time`
+  }
+  const deadline = Date.now() + timeout * 1000
   for (;;) {
-    const obs = await Promise.all(peers.map((p) => observe(ctx, p, unit)))
-    const held = mine.every((v) => {
-      const want = new Set(v.addresses.map((a) => a.split('/')[0]))
-      return obs.filter((o) => o.addresses.some((a) => a.ifname !== 'lo' && want.has(a.cidr.split('/')[0]!))).length === 1
+    const obs = await Promise.all(members.map((p) => observe(ctx, p, unit)))
+    const moved = mine.every((v) => {
+      const h = holdersOf(v, obs)
+      return h.length === 1 && h[0] !== run.desired.name
     })
-    if (held) break
-    if (Date.now() > deadline) throw new StepError(`no peer took over ${mine.map((v) => v.instance).join(', ')} from ${run.desired.name} within ${num(step.params['timeout'], 15)} s`)
+    if (moved) break
+    if (Date.now() > deadline) throw new StepError(`no peer took over ${names.join(', ')} from ${run.desired.name} within ${timeout} s`)
+    await ctx.env.sleep(100)
+  }
+  run.notes.push(`handed ${names.join(', ')} over: ${how}`)
+}
+
+/** End the takeovers this host's handover started (best effort: the lease ends them anyway). */
+async function endTakeovers(run: HostRun, ctx: ActionContext): Promise<string[]> {
+  const problems: string[] = []
+  for (const t of run.takeovers.splice(0)) {
+    try {
+      const shell = await ctx.shellFor(t.peer)
+      const r = await shell.exec('sh -s', {stdin: S.takeoverScript(t.instances, {end: true}), timeoutMs: 20_000})
+      if (r.code !== 0) problems.push(`${t.peer.name}: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`)
+    } catch (error) {
+      problems.push(`${t.peer.name}: ${(error as Error).message}`)
+    }
+  }
+  return problems
+}
+
+/** keepalived.service stops for good (it is BACKUP by now, or holds nothing) before kaopsd starts. */
+const retireKeepalived: Action = async (run) => {
+  if (!isDirector(run)) return
+  const st = await replacedDaemon(run)
+  if (!st.active && !st.enabled) return
+  await sh(run, S.retireDaemonScript(REPLACED_DAEMON_UNIT), `stopping and disabling ${REPLACED_DAEMON_UNIT}`)
+  run.retiredDaemon = true
+  run.notes.push(`${REPLACED_DAEMON_UNIT} stopped and disabled (kaopsd replaces it; /etc/keepalived left as it was)`)
+}
+
+/**
+ * Once this host's kaopsd runs every instance again (BACKUP, hearing the peer), the peer drops to
+ * its own priority. It stays MASTER; this host, if it has the higher priority and preempts, takes
+ * the VIPs back after its master-down interval, again without a gap.
+ */
+const handBack: Action = async (run, step, ctx) => {
+  if (run.takeovers.length === 0) return
+  const unit = daemonUnit(run)
+  const timeout = num(step.params['timeout'], 30)
+  const wanted = new Set(run.takeovers.flatMap((t) => t.instances))
+  const deadline = Date.now() + timeout * 1000
+  for (;;) {
+    const me = await observe(ctx, run.desired, unit)
+    const running = me.status?.instances?.filter((i) => wanted.has(i.name) && (i.state === 'BACKUP' || i.state === 'MASTER')) ?? []
+    if (me.active === 'active' && running.length === wanted.size) break
+    if (Date.now() > deadline) {
+      // Leave the peer raised: it serves the VIPs until its lease ends. The gate reports the rest.
+      run.notes.push(`kaopsd on ${run.desired.name} did not run ${[...wanted].join(', ')} within ${timeout} s; the peer keeps them until its lease ends`)
+      return
+    }
     await ctx.env.sleep(200)
   }
-  run.notes.push(`handed ${mine.map((v) => v.instance).join(', ')} over to a peer`)
+  const peers = run.takeovers.map((t) => t.peer.name).join(', ')
+  const problems = await endTakeovers(run, ctx)
+  if (problems.length > 0) throw new StepError(`ending the takeover on ${problems.join('; ')}`)
+  run.notes.push(`takeover ended on ${peers}`)
 }
 
 const reloadOrRestart: Action = async (run) => {
@@ -305,7 +425,9 @@ export const ACTIONS: Record<ActionName, Action> = {
   'apply-firewall': applyFirewall,
   'install-units': installUnits,
   'handover-mastership': handover,
+  'retire-keepalived': retireKeepalived,
   'reload-or-restart': reloadOrRestart,
+  'hand-back-mastership': handBack,
   'health-gate': healthGate,
   'prune-releases': pruneReleases,
   run: runCommand,
@@ -320,8 +442,17 @@ export const ACTIONS: Record<ActionName, Action> = {
 export async function restoreStart(run: HostRun, ctx: ActionContext): Promise<string> {
   const back = run.startManifest
   if (!back) {
-    if (isDirector(run)) await sh(run, S.systemctlScript('stop', daemonUnit(run)), 'stopping kaopsd').catch(() => undefined)
-    return 'no previous release to return to' + (isDirector(run) ? '; kaopsd stopped so it holds no VIP' : '')
+    let done = 'no previous release to return to'
+    if (run.retiredDaemon) {
+      // Before kaops this host ran keepalived: it runs it again, and kaopsd stops.
+      await sh(run, S.reviveDaemonScript(REPLACED_DAEMON_UNIT, daemonUnit(run)), `starting ${REPLACED_DAEMON_UNIT} again`)
+      run.retiredDaemon = false
+      done += `; ${REPLACED_DAEMON_UNIT} enabled and started again, kaopsd stopped`
+    } else if (isDirector(run)) {
+      await sh(run, S.systemctlScript('stop', daemonUnit(run)), 'stopping kaopsd').catch(() => undefined)
+      done += '; kaopsd stopped so it holds no VIP'
+    }
+    return done + (await endTakeoversNote(run, ctx))
   }
   const failed = run.target
   const forward: ReleaseManifest | undefined = failed
@@ -338,5 +469,13 @@ export async function restoreStart(run: HostRun, ctx: ActionContext): Promise<st
   await installUnits(run, fake('install-units'), ctx)
   await reloadOrRestart(run, fake('reload-or-restart'), ctx)
   if (forward) await run.shell!.exec(S.discardReleaseScript(forward.id)).catch(() => undefined)
-  return `back on ${back.id}`
+  return `back on ${back.id}` + (await endTakeoversNote(run, ctx))
+}
+
+/** After an automatic rollback: the peer drops its raised priority now rather than at lease end. */
+async function endTakeoversNote(run: HostRun, ctx: ActionContext): Promise<string> {
+  if (run.takeovers.length === 0) return ''
+  const peers = run.takeovers.map((t) => t.peer.name).join(', ')
+  const problems = await endTakeovers(run, ctx)
+  return problems.length === 0 ? `; takeover ended on ${peers}` : `; ending the takeover failed (${problems.join('; ')}), it lapses with its lease`
 }

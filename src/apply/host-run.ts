@@ -48,6 +48,10 @@ export interface HostRun {
   /** Whether kaopsd's binary differs between the start and the target release. */
   binaryChanged: boolean
   stoppedForHandover: boolean
+  /** Peers whose kaopsd took this host's instances over for the handover; ended by hand-back. */
+  takeovers: Array<{peer: DesiredHost; instances: string[]}>
+  /** This run stopped and disabled the keepalived.service kaopsd replaces (undone by an automatic rollback to no release). */
+  retiredDaemon: boolean
   locked: boolean
   holder?: string
   /** Human notes for the summary: "reloaded kaopsd", "kaopsd sent (12.3 MB gz)". */
@@ -57,5 +61,5 @@ export interface HostRun {
 }
 
 export function newHostRun(desired: DesiredHost, plan?: HostPlan): HostRun {
-  return {desired, plan, state: 'pending', uploaded: false, switched: false, changedPaths: [], binaryChanged: false, stoppedForHandover: false, locked: false, notes: []}
+  return {desired, plan, state: 'pending', uploaded: false, switched: false, changedPaths: [], binaryChanged: false, stoppedForHandover: false, takeovers: [], retiredDaemon: false, locked: false, notes: []}
 }

@@ -9,7 +9,7 @@ import type {ManagedFile} from '../model/desired-state.js'
 import type {ReleaseManifest} from '../model/release.js'
 import {shq} from '../remote/shell-quote.js'
 import {fileRole} from '../plan/classify.js'
-import {FIREWALL_UNIT, FIREWALL_UNIT_PATH, FIREWALLD_DIRECT_PATH, KAOPSD_CONFIG_PATH} from '../render/paths.js'
+import {FIREWALL_UNIT, FIREWALL_UNIT_PATH, FIREWALLD_DIRECT_PATH, KAOPSD_BINARY_PATH, KAOPSD_CONFIG_PATH} from '../render/paths.js'
 import {CURRENT_LINK, KAOPS_ROOT, MANAGED_LIST_PATH, RELEASES_DIR, STATE_DIR, releaseDir, releaseFilePath} from './host-layout.js'
 
 const PRELUDE = 'set -e\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH LC_ALL=C'
@@ -242,6 +242,9 @@ export function unitsScript(m: ReleaseManifest, changed: string[], isDaemon: (un
   const unitFileChanged = (u: string) => changed.some((p) => p.startsWith('/etc/systemd/system/') && posix.basename(p) === u)
   if (changed.some((p) => p.startsWith('/etc/systemd/system/'))) lines.push('systemctl daemon-reload')
   for (const u of m.units) {
+    // A unit wanted stopped (the keepalived kaopsd replaces) stops in retire-keepalived, after
+    // the handover: stopping it here could leave its VIPs unheld.
+    if (!u.enabled && !u.active) continue
     if (u.enabled) lines.push(`systemctl is-enabled -q ${shq(u.name)} 2>/dev/null || systemctl enable -q ${shq(u.name)}`)
     if (isDaemon(u.name) || u.name === FIREWALL_UNIT) continue
     // A unit that fails to start says why (its last journal lines) in the step's error.
@@ -279,3 +282,30 @@ export function listReleasesScript(): string {
   ].join('\n')
 }
 
+
+/** Whether the daemon kaopsd replaces is running or would start at boot: "A <is-active> E <is-enabled>". */
+export function replacedDaemonStateScript(unit: string): string {
+  return `echo "A $(systemctl is-active ${shq(unit)} 2>/dev/null | head -n1) E $(systemctl is-enabled ${shq(unit)} 2>/dev/null | head -n1)"`
+}
+
+export function parseReplacedDaemonState(stdout: string): {active: boolean; enabled: boolean} {
+  const m = /A (\S*) E (\S*)/.exec(stdout)
+  return {active: m?.[1] === 'active', enabled: m?.[2] === 'enabled'}
+}
+
+/** Stop the replaced daemon and keep it from starting at boot (its config files stay). */
+export function retireDaemonScript(unit: string): string {
+  return [PRELUDE, `systemctl disable -q --now ${shq(unit)}`, `if systemctl is-active -q ${shq(unit)}; then echo "${unit} is still active" >&2; exit 1; fi`, 'echo OK'].join('\n')
+}
+
+/** Undo retireDaemonScript: for a host rolled back with no kaops release to return to. */
+export function reviveDaemonScript(unit: string, kaopsdUnit: string): string {
+  return [PRELUDE, `systemctl stop ${shq(kaopsdUnit)} 2>/dev/null || true`, `systemctl enable -q --now ${shq(unit)}`, 'echo OK'].join('\n')
+}
+
+/** Ask this host's kaopsd to take instances over (priority 254 for a lease), or to end that. */
+export function takeoverScript(instances: string[], opts: {leaseSeconds: number} | {end: true}): string {
+  const args = instances.flatMap((i) => ['--instance', shq(i)])
+  const tail = 'end' in opts ? ['--end'] : ['--lease', String(Math.round(opts.leaseSeconds))]
+  return [PRELUDE, `${shq(KAOPSD_BINARY_PATH)} takeover ${[...tail, ...args].join(' ')} --json`].join('\n')
+}

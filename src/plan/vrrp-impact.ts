@@ -7,6 +7,7 @@ import type {DesiredHost} from '../model/desired-state.js'
 import type {ActualHost} from '../model/actual-state.js'
 import type {DaemonAction, HostPlan, VipMove} from '../model/plan.js'
 import {fileRole, isKaopsdUnit} from './classify.js'
+import {REPLACED_DAEMON_UNIT} from '../render/paths.js'
 
 const ipOf = (cidr: string) => cidr.split('/')[0]!
 
@@ -50,7 +51,9 @@ export function daemonActions(desired: DesiredHost[], hosts: HostPlan[]): Daemon
     const unit = hp.changes.find((c) => c.kind === 'unit' && isKaopsdUnit(c.id))
     const notRunning = unit !== undefined && (unit.before === null || unit.before['active'] !== 'active')
     const reloadWhy = changed.filter((c) => c.kind === 'file' && fileRole(c.id) === 'kaopsd-config').map((c) => `${c.id} changed`)
-    if (notRunning) out.push({host: hp.host, action: 'start', reason: 'kaopsd is not running'})
+    const replaced = hp.changes.find((c) => c.kind === 'unit' && c.id === REPLACED_DAEMON_UNIT && c.action !== 'no-op' && c.before?.['active'] === 'active')
+    if (notRunning && replaced) out.push({host: hp.host, action: 'start', reason: `kaopsd replaces the running ${REPLACED_DAEMON_UNIT} (its VIPs handed to a peer kaopsd first, then it is stopped and disabled)`})
+    else if (notRunning) out.push({host: hp.host, action: 'start', reason: 'kaopsd is not running'})
     else if (restartWhy.length > 0) out.push({host: hp.host, action: 'restart', reason: `${restartWhy.join(', ')} (mastership handed over first)`})
     else if (reloadWhy.length > 0) out.push({host: hp.host, action: 'reload', reason: `${reloadWhy.join(', ')} (SIGHUP, no VIP flap)`})
   }

@@ -11,6 +11,11 @@ export const KAOPSD_CONFIG_PATH = '/etc/kaopsd/keepalived.conf'
 export const KAOPSD_LOG_PATH = '/var/log/kaopsd.log'
 export const KAOPSD_UNIT = 'kaopsd.service'
 export const KAOPSD_UNIT_PATH = `/etc/systemd/system/${KAOPSD_UNIT}`
+/**
+ * The hand-run daemon kaopsd replaces on a director: desired stopped and disabled, so the two
+ * never answer for the same VRIDs side by side. Its own files (/etc/keepalived) are left as they are.
+ */
+export const REPLACED_DAEMON_UNIT = 'keepalived.service'
 
 export const SYSCTL_PATH = '/etc/sysctl.d/90-kaops.conf'
 

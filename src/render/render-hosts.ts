@@ -3,7 +3,7 @@ import type {Director, Inventory} from '../model/inventory.js'
 import {expectedMaster, hostPart, vipPriorities} from '../inventory/derive.js'
 import {firewallFiles} from './firewall.js'
 import {keepalivedView} from './keepalived-view.js'
-import {KAOPSD_BINARY_PATH, KAOPSD_CONFIG_PATH, KAOPSD_LOG_PATH, KAOPSD_UNIT, KAOPSD_UNIT_PATH, LO_VIP_UNIT, LO_VIP_UNIT_PATH, MANAGED_HEADER, SYSCTL_PATH} from './paths.js'
+import {KAOPSD_BINARY_PATH, KAOPSD_CONFIG_PATH, KAOPSD_LOG_PATH, KAOPSD_UNIT, KAOPSD_UNIT_PATH, LO_VIP_UNIT, LO_VIP_UNIT_PATH, MANAGED_HEADER, REPLACED_DAEMON_UNIT, SYSCTL_PATH} from './paths.js'
 import {directorSysctl, loopbackVips, realServerSysctl} from './sysctl.js'
 import {sshTarget} from './ssh-target.js'
 import {renderTemplate} from './templates.js'
@@ -48,7 +48,7 @@ function director(inv: Inventory, d: Director, opts: RenderOptions): DesiredHost
     ssh: sshTarget(d.name, hostPart(d.address), inv.ssh, d.ssh),
     files: files.sort(byPath),
     sysctl,
-    units: [KAOPSD_UNIT, ...fw.units].sort().map((name) => ({name, enabled: true, active: true})),
+    units: [...[KAOPSD_UNIT, ...fw.units].map((name) => ({name, enabled: true, active: true})), {name: REPLACED_DAEMON_UNIT, enabled: false, active: false}].sort((a, b) => (a.name < b.name ? -1 : 1)),
     loopbackVips: [],
     vips,
   }

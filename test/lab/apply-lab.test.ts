@@ -21,6 +21,7 @@ import {runPlan} from '../../src/plan/run-plan.js'
 import {RemoteHost} from '../../src/remote/connection.js'
 import {labPaths, netnsName, vethName} from '../../src/lab/paths.js'
 import {rootDir} from '../../src/lab/rootfs.js'
+import {startVipProbe, vipServesHttp as sharedVipServesHttp, type ProbeKind} from './helpers/vip-probe.js'
 
 const INVENTORY = join(import.meta.dirname, 'apply-lab.inventory.yaml')
 const VIP = '198.18.7.100'
@@ -131,64 +132,9 @@ async function variant(name: string, edit: (inv: Record<string, any>) => void): 
 
 const setPriority = (inv: Record<string, any>, host: string, p: number) => (inv['vips'][0]['priorities'][host] = p)
 
-/**
- * Requests from the client host every 20 ms until stopped: HTTP GETs on fresh connections when
- * the VIP serves the lab's web service (kaopsd balancing to the real servers), else pings.
- */
-const HTTP_PROBE = `
-const http = require('node:http')
-let sent = 0, ok = 0, stop = false
-const tick = () => {
-  if (stop) return
-  sent++
-  const req = http.get({host: process.argv[1], port: 80, path: '/', agent: false, timeout: 1000}, (res) => {
-    res.resume()
-    res.on('end', () => { if (res.statusCode === 200) ok++ })
-  })
-  req.on('timeout', () => req.destroy(new Error('timeout')))
-  req.on('error', () => {})
-  setTimeout(tick, 20)
-}
-process.on('SIGTERM', () => { stop = true; setTimeout(() => { console.log(JSON.stringify({sent, received: ok})); process.exit(0) }, 1200) })
-tick()
-`
-
-async function vipServesHttp(): Promise<boolean> {
-  // The checkers bring the real servers in a few seconds after kaopsd starts: allow for that.
-  for (let i = 0; i < 8; i++) {
-    if (await httpOnce()) return true
-    await sleep(1000)
-  }
-  return false
-}
-
-async function httpOnce(): Promise<boolean> {
-  const c = spawn('ip', ['netns', 'exec', netnsName('aclient'), 'curl', '-s', '-o', '/dev/null', '-m', '2', '-w', '%{http_code}', `http://${VIP}/`], {stdio: ['ignore', 'pipe', 'ignore']})
-  let out = ''
-  c.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  await new Promise((resolve) => c.on('close', resolve))
-  return out === '200'
-}
-
-function probe(kind: 'http' | 'ping'): {stop: () => Promise<{sent: number; received: number}>} {
-  const argv = kind === 'http' ? [process.execPath, '-e', HTTP_PROBE, VIP] : ['ping', '-n', '-q', '-i', '0.02', '-W', '1', VIP]
-  const c = spawn('ip', ['netns', 'exec', netnsName('aclient'), ...argv], {stdio: ['ignore', 'pipe', 'pipe']})
-  let out = ''
-  c.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  const done = new Promise<void>((resolve) => c.on('close', () => resolve()))
-  return {
-    stop: async () => {
-      // Let answers to the last requests arrive before asking for the count.
-      await sleep(300)
-      c.kill(kind === 'http' ? 'SIGTERM' : 'SIGINT')
-      await done
-      if (kind === 'http') return JSON.parse(out) as {sent: number; received: number}
-      const m = /(\d+) packets transmitted, (\d+) received/.exec(out)
-      assert.ok(m, `ping gave no summary: ${out}`)
-      return {sent: Number(m[1]), received: Number(m[2])}
-    },
-  }
-}
+const CLIENT_NS = netnsName('aclient')
+const vipServesHttp = () => sharedVipServesHttp(CLIENT_NS, VIP)
+const probe = (kind: ProbeKind) => startVipProbe(CLIENT_NS, VIP, kind)
 
 const describe = (r: RolloutResult | undefined) => JSON.stringify(r?.hosts.map((h) => ({host: h.host, state: h.state, error: h.error, notes: h.notes})), null, 1)
 const hostOf = (r: RolloutResult, name: string) => r.hosts.find((h) => h.host === name)

@@ -1,6 +1,8 @@
-// kaops import --host on real lab hosts: two directors run keepalived 2.2.7 from a hand-written
-// keepalived.conf (the seeds' LVS-DR example, with an include); import them over SSH, then plan
-// the imported inventory: no VIP moves, and the rendered keepalived.conf means the same.
+// The way in from keepalived, on real lab hosts: two directors run keepalived 2.2.7 from a
+// hand-written keepalived.conf (the seeds' LVS-DR example, with an include) and a real server is
+// prepared by hand as the seeds do. Import them over SSH; plan the imported inventory (no VIP
+// moves, the rendered keepalived.conf means the same); apply it, kaopsd replacing keepalived,
+// while a client pings the VIP every 20 ms: no ping lost, the VIP where it was; verify passes.
 // Own lab (import-lab.inventory.yaml: kaops-imp0, 198.18.80.0/24), torn down even on failure.
 import assert from 'node:assert/strict'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
@@ -8,6 +10,14 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
+import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {inventoryModules} from '../../src/apply/inventory-modules.js'
+import {runApply} from '../../src/apply/run-apply.js'
+import {netnsName} from '../../src/lab/paths.js'
+import {defaultKaopsdPath} from '../../src/plan/kaopsd-artifact.js'
+import {verifyInventory} from '../../src/verify/run-verify.js'
+import {startVipProbe, vipServesHttp} from './helpers/vip-probe.js'
 import {parseConfigText} from '../../src/daemon/config/index.js'
 import {importFromHosts, importedInventoryYaml} from '../../src/import/index.js'
 import {loadInventory} from '../../src/inventory/load.js'
@@ -62,7 +72,12 @@ virtual_server ${VIP} 80 {
 }
 `
 
+const REAL_SERVER = {name: 'irs1', ip: '198.18.80.21'}
+const CLIENT_NS = netnsName('iclient')
+
 let skipAll: string | undefined
+/** The imported inventory (written by the first test, applied by the second). */
+let imported: string | undefined
 let lab: typeof import('../../src/lab/lab.js') | undefined
 let tmp: string | undefined
 
@@ -94,14 +109,21 @@ async function onHost<R>(ip: string, fn: (r: RemoteHost) => Promise<R>): Promise
 
 test('import --host of two keepalived directors; plan of the result moves no VIP and keeps the config meaning', {timeout: 240_000}, async (t) => {
   if (skipAll) return t.skip(skipAll)
+  // The real server as the seeds prepare one for LVS-DR: the VIP on lo, ARP answered only for
+  // addresses on the asking interface and announced from the best local address.
+  await onHost(REAL_SERVER.ip, async (r) => {
+    const s = await r.exec(`ip addr replace ${VIP}/32 dev lo && sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.lo.arp_ignore=1 net.ipv4.conf.lo.arp_announce=2`)
+    assert.equal(s.code, 0, `${REAL_SERVER.name}: prepared by hand: ${s.stderr}`)
+  })
   for (const h of HOSTS) {
     await onHost(h.ip, async (r) => {
       await r.exec('mkdir -p /etc/keepalived/conf.d')
+    await r.exec('rm -rf /etc/keepalived/conf.d/*')
       await r.upload('/etc/keepalived/keepalived.conf', mainConf(h), 0o644)
       await r.upload('/etc/keepalived/conf.d/vrrp.conf', vrrpConf(h), 0o644)
       // This kernel has no IPVS: keepalived runs VRRP only (-P); its virtual_server is still imported.
       await r.upload('/etc/default/keepalived', 'DAEMON_ARGS="--vrrp"\n', 0o644)
-      const s = await r.exec('systemctl restart keepalived && systemctl is-active keepalived')
+      const s = await r.exec('systemctl enable -q keepalived && systemctl restart keepalived && systemctl is-active keepalived')
       const why = s.code === 0 ? '' : (await r.exec('journalctl -u keepalived -n 15 --no-pager')).stdout
       assert.equal(s.code, 0, `${h.name}: keepalived starts: ${s.stdout}${s.stderr}${why}`)
     })
@@ -121,6 +143,7 @@ test('import --host of two keepalived directors; plan of the result moves no VIP
   assert.equal(JSON.stringify(inv).includes('1111'), false, 'no secret in the inventory')
   const path = join(tmp!, 'imported.yaml')
   await writeFile(path, importedInventoryYaml(r))
+  imported = path
 
   const env = {KAOPS_VRRP_PASS_VI_1: '1111'}
   const load = (p: string) => loadInventory(p, {secrets: {env, readFile: () => '', baseDir: tmp!}})
@@ -139,4 +162,63 @@ test('import --host of two keepalived directors; plan of the result moves no VIP
     const strip = (v: unknown) => JSON.parse(JSON.stringify(v, (k, x) => (k === 'source' ? undefined : x)))
     assert.deepEqual(strip(back.virtualServers), strip(orig.virtualServers), `${h.name}: same LVS`)
   }
+})
+
+/** Which directors have the VIP on eth0, read in their own namespaces. */
+async function vipHolders(): Promise<string[]> {
+  const held = await Promise.all(HOSTS.map(async (h) => ((await ipIn(netnsName(h.name), ['-4', '-o', 'addr', 'show', 'dev', 'eth0'])).includes(` ${VIP}/`) ? h.name : '')))
+  return held.filter(Boolean)
+}
+
+function ipIn(ns: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn('ip', ['-n', ns, ...args], {stdio: ['ignore', 'pipe', 'inherit']})
+    let out = ''
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    c.on('error', reject)
+    c.on('close', () => resolve(out))
+  })
+}
+
+test('apply of the imported inventory: kaopsd replaces keepalived, no VIP moves, no ping to the VIP is lost, verify passes', {timeout: 300_000}, async (t) => {
+  if (skipAll) return t.skip(skipAll)
+  if (!existsSync(defaultKaopsdPath())) return t.skip(`kaopsd is not built (${defaultKaopsdPath()}): run npm run build`)
+  assert.ok(imported, 'the import test ran first and wrote the inventory')
+  // The inventory refers to the password by environment variable, as import wrote it.
+  process.env['KAOPS_VRRP_PASS_VI_1'] = '1111'
+  const mods = await inventoryModules()
+  assert.deepEqual(await vipHolders(), ['imp1'], 'before: keepalived on imp1 holds the VIP')
+
+  // keepalived runs VRRP only here (no IPVS in this kernel), so the VIP answers pings, not HTTP.
+  const watch = startVipProbe(CLIENT_NS, VIP, 'ping')
+  await sleep(500)
+  const out = await runApply(imported!, mods, {parallel: 2}).catch(async (error: unknown) => {
+    await watch.stop().catch(() => undefined)
+    throw error
+  })
+  const counts = await watch.stop()
+  const notes = JSON.stringify(out.result?.hosts.map((h) => ({host: h.host, state: h.state, error: h.error, notes: h.notes})), null, 1)
+  t.diagnostic(`ping probe during the apply: ${counts.received}/${counts.sent} answered`)
+  t.diagnostic(notes)
+  assert.equal(out.result?.ok, true, notes)
+
+  for (const h of HOSTS) {
+    await onHost(h.ip, async (r) => {
+      const ka = (await r.exec('systemctl is-active keepalived; systemctl is-enabled keepalived')).stdout.split('\n').slice(0, 2)
+      assert.deepEqual(ka, ['inactive', 'disabled'], `${h.name}: keepalived stopped and disabled`)
+      assert.equal((await r.exec('systemctl is-active kaopsd')).stdout.trim(), 'active', `${h.name}: kaopsd runs`)
+      assert.equal((await r.exec('test -f /etc/keepalived/conf.d/vrrp.conf')).code, 0, `${h.name}: the hand-written keepalived config is left in place`)
+    })
+  }
+  assert.deepEqual(await vipHolders(), ['imp1'], 'after: the VIP is where it was, on imp1 alone')
+  assert.ok(counts.sent > 100, `the probe ran through the apply (${counts.sent} pings)`)
+  assert.equal(counts.sent - counts.received, 0, `no ping lost while kaopsd replaced keepalived: ${counts.received}/${counts.sent}`)
+  // What keepalived could not do on this kernel, kaopsd's nftables data plane now does: DR to irs1.
+  assert.ok(await vipServesHttp(CLIENT_NS, VIP), 'the VIP serves HTTP through kaopsd (DR to the hand-prepared real server)')
+
+  await sleep(3000) // the checkers' first round (delay_loop 6, from the imported config) has run
+  const checks = (await verifyInventory(imported!, {statusGapSeconds: 2})).report.checks
+  for (const c of checks) t.diagnostic(`${c.status} ${c.id} ${c.subject}: ${c.message}`)
+  assert.deepEqual(checks.filter((c) => c.status === 'fail').map((c) => `${c.id} ${c.subject}: ${c.message}`), [], 'verify finds nothing wrong')
+  assert.equal((await runPlan(imported!, mods, {parallel: 2})).plan.has_changes, false, 'plan after the apply: nothing left to change')
 })

@@ -114,7 +114,7 @@ test('firewall flavours: firewalld direct XML, iptables fragment, none; AH adds 
   assert.match(file(ipt, 'a', 'kaops-vrrp.rules'), /^\*filter\n:KAOPS-VRRP-IN - \[0:0\]\n:KAOPS-VRRP-OUT - \[0:0\]\n-A KAOPS-VRRP-IN -i eth0 -s 198\.18\.7\.2 -p 112 -j ACCEPT$/m)
   const none = renderHosts(load({...doc(), hostSetup: {firewall: 'none'}})).find((h) => h.name === 'a')!
   assert.ok(!none.files.some((f) => /nft|firewall|iptables/.test(f.path)))
-  assert.deepEqual(none.units.map((u) => u.name), ['kaopsd.service'])
+  assert.deepEqual(none.units.map((u) => `${u.name} ${u.enabled && u.active ? 'on' : 'off'}`), ['kaopsd.service on', 'keepalived.service off'], 'kaopsd runs, the keepalived it replaces does not')
   const d = doc()
   d.vips[0].unicast = false
   d.vips[0].authentication.type = 'AH'
