@@ -12,6 +12,7 @@ import type {ReleaseManifest} from '../model/release.js'
 import {isKaopsdUnit} from '../plan/classify.js'
 import {KAOPSD_CONFIG_PATH, KAOPSD_UNIT, KAOPSD_UNIT_PATH, REPLACED_DAEMON_UNIT} from '../render/paths.js'
 import {evaluateGate, gateMembers, gateProbeScript, holdersOf, parseGateProbe, type GateObservation} from './gate.js'
+import {heldVips, takeoverPeers} from './handover-choice.js'
 import type {HostRun, HostShell} from './host-run.js'
 import * as S from './host-scripts.js'
 import {isStaleHere, lockScript, parseLockOutput, pidAlive, unlockScript} from './lock.js'
@@ -209,35 +210,9 @@ async function observe(ctx: ActionContext, d: DesiredHost, unit: string): Promis
   }
 }
 
-const ipOf = (cidr: string) => cidr.split('/')[0]!
-
-/** The host's instances whose VIPs sit on it now (not on lo). */
-function heldVips(run: HostRun, me: GateObservation) {
-  return run.desired.vips.filter((v) => v.addresses.some((a) => me.addresses.some((x) => x.ifname !== 'lo' && ipOf(x.cidr) === ipOf(a))))
-}
-
 async function replacedDaemon(run: HostRun): Promise<{active: boolean; enabled: boolean}> {
   const r = await run.shell!.exec(S.replacedDaemonStateScript(REPLACED_DAEMON_UNIT), {timeoutMs: 15_000})
   return S.parseReplacedDaemonState(r.stdout)
-}
-
-/**
- * For each instance, the peer whose kaopsd can take it over: active, running the instance in
- * BACKUP, the highest effective priority first (the one the others would elect anyway).
- */
-function takeoverPeers(instances: string[], peers: GateObservation[], byName: Map<string, DesiredHost>): Map<string, string[]> | null {
-  const out = new Map<string, string[]>()
-  for (const inst of instances) {
-    const candidates = peers
-      .flatMap((o) => {
-        const i = o.active === 'active' && !o.error ? o.status?.instances?.find((x) => x.name === inst && x.state === 'BACKUP') : undefined
-        return i && byName.has(o.host) ? [{host: o.host, prio: i.effectivePriority}] : []
-      })
-      .sort((a, b) => b.prio - a.prio)
-    if (candidates.length === 0) return null
-    out.set(candidates[0]!.host, [...(out.get(candidates[0]!.host) ?? []), inst])
-  }
-  return out
 }
 
 /**
@@ -257,7 +232,7 @@ const handover: Action = async (run, step, ctx) => {
   const peers = members.filter((m) => m.name !== run.desired.name)
   const me = await observe(ctx, run.desired, unit)
   if (!legacy && me.active !== 'active') return
-  const mine = heldVips(run, me)
+  const mine = heldVips(run.desired, me)
   if (mine.length === 0 || peers.length === 0) return
   const timeout = num(step.params['timeout'], 15)
   const lease = num(step.params['lease'], 120)
