@@ -17,10 +17,7 @@ import {stringify} from 'yaml'
 import {runApply} from '../src/apply/run-apply.js'
 import {inventoryModules} from '../src/apply/inventory-modules.js'
 import {defaultKaopsdPath} from '../src/plan/kaopsd-artifact.js'
-
-const BRIDGE = 'kaops-bapply0'
-const NET = '198.18.62'
-const VIP = `${NET}.250`
+import {benchLabInventory, type BenchLab} from './lab-inventory.js'
 
 const {values: flags} = parseArgs({
   options: {
@@ -44,57 +41,16 @@ if (!existsSync(defaultKaopsdPath())) {
   process.exit(3)
 }
 
-const directorNames = ['bad1', 'bad2']
-const realName = (i: number) => `bar${String(i + 1).padStart(2, '0')}`
-
-/** Two directors and n-2 real servers behind one DR service. */
-function inventoryFor(n: number): unknown {
-  const reals = Array.from({length: n - 2}, (_, i) => ({name: realName(i), address: `${NET}.${101 + i}/24`}))
-  return {
-    apiVersion: 'kaops/v1',
-    kind: 'Inventory',
-    metadata: {name: `bench-apply-${n}`, description: `bench:apply, ${n} hosts`},
-    ssh: {user: 'root', port: 22, identityFile: '~/.cache/kaops/lab/id_ed25519', knownHosts: join(homedir(), '.cache/kaops/lab/known_hosts-bench-apply')},
-    directors: directorNames.map((name, i) => ({name, address: `${NET}.${11 + i}/24`, interface: 'eth0'})),
-    ...(reals.length ? {realServers: reals} : {}),
-    vips: [
-      {
-        name: 'VI_BA',
-        vrid: 72,
-        interface: 'eth0',
-        addresses: [`${VIP}/24`],
-        version: 2,
-        advertInterval: 1,
-        priorities: {bad1: 150, bad2: 100},
-        authentication: {type: 'PASS', secret: {env: 'KAOPS_BENCH_VRRP_PASS', default: 'bench'}},
-      },
-    ],
-    ...(reals.length
-      ? {
-          services: [
-            {
-              name: 'web',
-              vip: 'VI_BA',
-              address: VIP,
-              port: 80,
-              protocol: 'TCP',
-              scheduler: 'rr',
-              forwarding: 'DR',
-              delayLoop: 3,
-              healthCheck: {type: 'HTTP_GET', path: '/', statusCode: 200, connectTimeout: 2, retry: 1, delayBeforeRetry: 1},
-              realServers: reals.map((r) => ({name: r.name, port: 80, weight: 1})),
-            },
-          ],
-        }
-      : {}),
-    lab: {
-      bridge: BRIDGE,
-      hostAddress: `${NET}.1/24`,
-      suite: 'bookworm',
-      // The same package list as inventories/lab.yaml, so the cached base image is reused.
-      packages: ['iproute2', 'nftables', 'curl', 'python3', 'tcpdump', 'iputils-ping', 'iputils-arping', 'procps', 'keepalived'],
-    },
-  }
+const lab: BenchLab = {
+  bridge: 'kaops-bapply0',
+  net: '198.18.62',
+  bench: 'apply',
+  directors: ['bad1', 'bad2'],
+  realPrefix: 'bar',
+  vipName: 'VI_BA',
+  vrid: 72,
+  secretEnv: 'KAOPS_BENCH_VRRP_PASS',
+  knownHosts: join(homedir(), '.cache/kaops/lab/known_hosts-bench-apply'),
 }
 
 const {labUp, labDown} = await import('../src/lab/lab.js')
@@ -105,7 +61,7 @@ let current: string | undefined
 try {
   for (const n of sizes) {
     const inventory = join(dir, `bench-apply-${n}.yaml`)
-    await writeFile(inventory, stringify(inventoryFor(n)))
+    await writeFile(inventory, stringify(benchLabInventory(lab, n)))
     // A fresh lab per size: a cold apply needs hosts kaops never touched.
     if (current) await labDown(current)
     current = inventory

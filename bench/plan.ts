@@ -43,12 +43,23 @@ import {runPlan} from '../src/plan/run-plan.js'
 import {defaultKaopsdPath, kaopsdArtifact} from '../src/plan/kaopsd-artifact.js'
 import type {DesiredHost} from '../src/model/desired-state.js'
 import type {Plan} from '../src/model/plan.js'
+import {benchLabInventory, type BenchLab} from './lab-inventory.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const BRIDGE = 'kaops-bplan0'
-const NET = '198.18.61'
-const VIP = `${NET}.250`
 const SECRET_ENV = 'KAOPS_BENCH_VRRP_PASS'
+const lab: BenchLab = {
+  bridge: BRIDGE,
+  net: '198.18.61',
+  bench: 'plan',
+  directors: ['bpd1', 'bpd2'],
+  realPrefix: 'bpr',
+  vipName: 'VI_B',
+  vrid: 71,
+  secretEnv: SECRET_ENV,
+  // Beside the lab key, where `lab down` removes it; kept with --keep so the lab stays usable.
+  knownHosts: '~/.cache/kaops/lab/known_hosts-bplan',
+}
 
 const {values: flags} = parseArgs({
   options: {
@@ -86,60 +97,6 @@ function haveCommand(cmd: string): boolean {
     return true
   } catch {
     return false
-  }
-}
-
-const directorNames = ['bpd1', 'bpd2']
-const realName = (i: number) => `bpr${String(i + 1).padStart(2, '0')}`
-const realAddress = (i: number) => `${NET}.${101 + i}`
-
-/** An inventory with two directors and n-2 real servers, all sharing the one lab block. */
-function inventoryFor(n: number, knownHosts: string): unknown {
-  const reals = Array.from({length: n - 2}, (_, i) => ({name: realName(i), address: `${realAddress(i)}/24`}))
-  return {
-    apiVersion: 'kaops/v1',
-    kind: 'Inventory',
-    metadata: {name: `bench-plan-${n}`, description: `bench:plan, ${n} hosts`},
-    ssh: {user: 'root', port: 22, identityFile: '~/.cache/kaops/lab/id_ed25519', knownHosts},
-    directors: directorNames.map((name, i) => ({name, address: `${NET}.${11 + i}/24`, interface: 'eth0'})),
-    ...(reals.length ? {realServers: reals} : {}),
-    vips: [
-      {
-        name: 'VI_B',
-        vrid: 71,
-        interface: 'eth0',
-        addresses: [`${VIP}/24`],
-        version: 2,
-        advertInterval: 1,
-        priorities: {bpd1: 150, bpd2: 100},
-        authentication: {type: 'PASS', secret: {env: SECRET_ENV, default: 'bench'}},
-      },
-    ],
-    ...(reals.length
-      ? {
-          services: [
-            {
-              name: 'web',
-              vip: 'VI_B',
-              address: VIP,
-              port: 80,
-              protocol: 'TCP',
-              scheduler: 'rr',
-              forwarding: 'DR',
-              delayLoop: 3,
-              healthCheck: {type: 'HTTP_GET', path: '/', statusCode: 200, connectTimeout: 2, retry: 1, delayBeforeRetry: 1},
-              realServers: reals.map((r) => ({name: r.name, port: 80, weight: 1})),
-            },
-          ],
-        }
-      : {}),
-    lab: {
-      bridge: BRIDGE,
-      hostAddress: `${NET}.1/24`,
-      suite: 'bookworm',
-      // The same package list as inventories/lab.yaml, so the cached base image is reused.
-      packages: ['iproute2', 'nftables', 'curl', 'python3', 'tcpdump', 'iputils-ping', 'iputils-arping', 'procps', 'keepalived'],
-    },
   }
 }
 
@@ -251,14 +208,12 @@ const median = (xs: number[]) => {
 
 process.env[SECRET_ENV] ??= 'bench'
 const work = await mkdtemp(join(tmpdir(), 'kaops-bench-plan-'))
-// Beside the lab key, where `lab down` removes it; kept with --keep so the lab stays usable.
-const knownHosts = '~/.cache/kaops/lab/known_hosts-bplan'
 const inventories = new Map<number, string>()
 for (const n of sizes) {
   const dir = join(work, String(n))
   await mkdir(dir, {recursive: true, mode: 0o700})
   const path = join(dir, 'inventory.yaml')
-  await writeFile(path, stringify(inventoryFor(n, knownHosts)))
+  await writeFile(path, stringify(benchLabInventory(lab, n)))
   inventories.set(n, path)
 }
 const labInventory = inventories.get(maxSize)!

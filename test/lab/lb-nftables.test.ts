@@ -4,64 +4,19 @@
 // network is touched. Addresses are 198.18.x (RFC 2544), routed nowhere. Needs root, ip, nft, curl.
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import {NftablesBackend} from '../../src/daemon/lb/nftables-backend.js'
 import {netnsExec} from '../../src/daemon/lb/lb-exec.js'
 import {applyHealth, desiredService, initialState, type VirtualServerConfig} from '../../src/daemon/check/virtual-server-state.js'
+import {NetnsLab, stopProcess, whyNoNetnsLab} from './helpers/netns-lab.js'
+import {waitFor} from './helpers/vrrp-net.js'
 
-const tag = `kp7${process.pid % 100000}`
-const ns = {sw: `${tag}-sw`, cl: `${tag}-cl`, dir: `${tag}-dir`, rs1: `${tag}-rs1`, rs2: `${tag}-rs2`}
-const sh = (cmd: string, args: string[], input?: string): string =>
-  execFileSync(cmd, args, {encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe']})
-const inNs = (n: string, cmd: string, ...args: string[]): string => sh('ip', ['netns', 'exec', n, cmd, ...args])
-
-function whyCannotRun(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)'
-  for (const [cmd, arg] of [['ip', '-V'], ['nft', '--version'], ['curl', '--version']] as const) {
-    try {
-      sh(cmd, [arg])
-    } catch {
-      return `${cmd} is not installed`
-    }
-  }
-  return undefined
-}
-
-/** A veth from namespace `n` (named `ifname` there) to `bridge` in the switch namespace. */
-function attach(n: string, bridge: string, ifname: string, cidr: string, port: string): void {
-  sh('ip', ['-n', ns.sw, 'link', 'add', port, 'type', 'veth', 'peer', 'name', ifname, 'netns', n])
-  sh('ip', ['-n', ns.sw, 'link', 'set', port, 'master', bridge, 'up'])
-  sh('ip', ['-n', n, 'addr', 'add', cidr, 'dev', ifname])
-  sh('ip', ['-n', n, 'link', 'set', ifname, 'up'])
-}
-
-const serverSource = `
-const http = require('node:http')
-const name = process.argv[1]
-http.createServer((req, res) => res.end(name + '\\n')).listen(80, '0.0.0.0', () => console.log('listening'))
-`
-
-function startWeb(n: string, name: string): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', n, process.execPath, '-e', serverSource, name], {stdio: ['ignore', 'pipe', 'inherit']})
-  return new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.stdout!.once('data', () => resolve(child))
-  })
-}
-
-async function stopWeb(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return
-  const gone = new Promise((r) => child.once('exit', r))
-  child.kill('SIGKILL')
-  await gone
-}
-
-/** n requests from the client, each a new connection; returns the answers ("ERR" on failure). */
-function curlMany(vip: string, n: number): string[] {
+/** n requests from the client namespace, each a new connection; returns the answers ("ERR" on failure). */
+function curlMany(lab: NetnsLab, client: string, vip: string, n: number): string[] {
   const out: string[] = []
   for (let i = 0; i < n; i++) {
     try {
-      out.push(inNs(ns.cl, 'curl', '-s', '--max-time', '2', `http://${vip}/`).trim())
+      out.push(lab.exec(client, ['curl', '-s', '--max-time', '2', `http://${vip}/`]).trim())
     } catch {
       out.push('ERR')
     }
@@ -69,53 +24,41 @@ function curlMany(vip: string, n: number): string[] {
   return out
 }
 
-async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 const count = (xs: string[], x: string): number => xs.filter((v) => v === x).length
 
 test('nftables data plane: NAT spreads over both real servers, survives a failure and a reconcile; DR too', async (t) => {
-  const why = whyCannotRun()
+  const why = whyNoNetnsLab(['ip', 'nft', 'curl'])
   if (why) {
     t.skip(why)
     return
   }
+  const lab = NetnsLab.create(['swc', 'sws', 'swd'])
   const webs: Record<string, ChildProcess | undefined> = {}
   try {
-    for (const n of Object.values(ns)) sh('ip', ['netns', 'add', n])
-    for (const n of Object.values(ns)) sh('ip', ['-n', n, 'link', 'set', 'lo', 'up'])
-    for (const br of ['swc', 'sws', 'swd']) {
-      sh('ip', ['-n', ns.sw, 'link', 'add', br, 'type', 'bridge'])
-      sh('ip', ['-n', ns.sw, 'link', 'set', br, 'up'])
-    }
+    const ns = {cl: lab.host('cl'), dir: lab.host('dir'), rs1: lab.host('rs1'), rs2: lab.host('rs2')}
     // NAT: client net 198.18.70.0/24, server net 198.18.71.0/24 behind the director.
-    attach(ns.cl, 'swc', 'nat0', '198.18.70.2/24', 'c-nat')
-    attach(ns.dir, 'swc', 'front', '198.18.70.1/24', 'd-front')
-    attach(ns.dir, 'sws', 'back', '198.18.71.1/24', 'd-back')
-    attach(ns.rs1, 'sws', 'nat0', '198.18.71.11/24', 'r1-nat')
-    attach(ns.rs2, 'sws', 'nat0', '198.18.71.12/24', 'r2-nat')
-    sh('ip', ['-n', ns.dir, 'addr', 'add', '198.18.70.10/32', 'dev', 'front'])
-    sh('ip', ['-n', ns.cl, 'route', 'add', '198.18.71.0/24', 'via', '198.18.70.1'])
-    for (const n of [ns.rs1, ns.rs2]) sh('ip', ['-n', n, 'route', 'add', 'default', 'via', '198.18.71.1'])
-    inNs(ns.dir, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
+    lab.attach(ns.cl, 'swc', 'nat0', '198.18.70.2/24', 'c-nat')
+    lab.attach(ns.dir, 'swc', 'front', '198.18.70.1/24', 'd-front')
+    lab.attach(ns.dir, 'sws', 'back', '198.18.71.1/24', 'd-back')
+    lab.attach(ns.rs1, 'sws', 'nat0', '198.18.71.11/24', 'r1-nat')
+    lab.attach(ns.rs2, 'sws', 'nat0', '198.18.71.12/24', 'r2-nat')
+    lab.ip(ns.dir, 'addr', 'add', '198.18.70.10/32', 'dev', 'front')
+    lab.ip(ns.cl, 'route', 'add', '198.18.71.0/24', 'via', '198.18.70.1')
+    for (const n of [ns.rs1, ns.rs2]) lab.ip(n, 'route', 'add', 'default', 'via', '198.18.71.1')
+    lab.exec(ns.dir, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
     // DR: one segment 198.18.72.0/24; the VIP on the real servers' lo as /32, ARP kept quiet.
-    attach(ns.cl, 'swd', 'dr0', '198.18.72.2/24', 'c-dr')
-    attach(ns.dir, 'swd', 'dr0', '198.18.72.1/24', 'd-dr')
-    attach(ns.rs1, 'swd', 'dr0', '198.18.72.11/24', 'r1-dr')
-    attach(ns.rs2, 'swd', 'dr0', '198.18.72.12/24', 'r2-dr')
-    sh('ip', ['-n', ns.dir, 'addr', 'add', '198.18.72.10/32', 'dev', 'dr0'])
+    lab.attach(ns.cl, 'swd', 'dr0', '198.18.72.2/24', 'c-dr')
+    lab.attach(ns.dir, 'swd', 'dr0', '198.18.72.1/24', 'd-dr')
+    lab.attach(ns.rs1, 'swd', 'dr0', '198.18.72.11/24', 'r1-dr')
+    lab.attach(ns.rs2, 'swd', 'dr0', '198.18.72.12/24', 'r2-dr')
+    lab.ip(ns.dir, 'addr', 'add', '198.18.72.10/32', 'dev', 'dr0')
     for (const n of [ns.rs1, ns.rs2]) {
-      for (const k of ['all', 'default', 'lo']) inNs(n, 'sysctl', '-qw', `net.ipv4.conf.${k}.arp_ignore=1`, `net.ipv4.conf.${k}.arp_announce=2`)
-      inNs(n, 'sysctl', '-qw', 'net.ipv4.conf.dr0.arp_ignore=1', 'net.ipv4.conf.dr0.arp_announce=2')
-      sh('ip', ['-n', n, 'addr', 'add', '198.18.72.10/32', 'dev', 'lo'])
+      for (const k of ['all', 'default', 'lo']) lab.exec(n, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_ignore=1`, `net.ipv4.conf.${k}.arp_announce=2`])
+      lab.exec(n, ['sysctl', '-qw', 'net.ipv4.conf.dr0.arp_ignore=1', 'net.ipv4.conf.dr0.arp_announce=2'])
+      lab.ip(n, 'addr', 'add', '198.18.72.10/32', 'dev', 'lo')
     }
-    webs.rs1 = await startWeb(ns.rs1, 'rs1')
-    webs.rs2 = await startWeb(ns.rs2, 'rs2')
+    webs.rs1 = await lab.startNameServer(ns.rs1, 'rs1')
+    webs.rs2 = await lab.startNameServer(ns.rs2, 'rs2')
 
     const backend = new NftablesBackend(netnsExec(ns.dir))
     const natCfg: VirtualServerConfig = {
@@ -128,18 +71,17 @@ test('nftables data plane: NAT spreads over both real servers, survives a failur
     assert.match(first.applied, /^add table ip kaopsd$/m)
     assert.equal((await backend.reconcile([desiredService(natCfg, state)])).changes, 0, 'reconciling the same state changes nothing')
 
-    const spread = curlMany('198.18.70.10', 10)
+    const spread = curlMany(lab, ns.cl, '198.18.70.10', 10)
     assert.equal(count(spread, 'ERR'), 0, spread.join(' '))
     assert.ok(count(spread, 'rs1') >= 3 && count(spread, 'rs2') >= 3, `requests spread over both: ${spread.join(' ')}`)
 
     // An established keep-alive connection, opened before the change, must survive it.
-    const keep = spawn('ip', ['netns', 'exec', ns.cl, process.execPath, '-e', `
+    const keep = lab.spawn(ns.cl, [process.execPath, '-e', `
       const http = require('node:http')
       const agent = new http.Agent({keepAlive: true, maxSockets: 1})
       const get = (cb) => http.get({host: '198.18.70.10', path: '/', agent, timeout: 2000}, (res) => { let b = ''; res.on('data', (d) => b += d); res.on('end', () => cb(b.trim())) }).on('error', (e) => cb('ERR ' + e.code))
       get((a) => { console.log(a); process.stdin.once('data', () => get((b) => { console.log(b); agent.destroy() })) })
-    `], {stdio: ['pipe', 'pipe', 'inherit']})
-    webs.keep = keep
+    `], {stdin: true})
     const keepLines: string[] = []
     keep.stdout!.setEncoding('utf8').on('data', (d: string) => keepLines.push(...d.split('\n').filter(Boolean)))
     await waitFor('the keep-alive client\'s first answer', () => keepLines.length >= 1)
@@ -148,21 +90,21 @@ test('nftables data plane: NAT spreads over both real servers, survives a failur
     assert.ok(kept === 'rs1' || kept === 'rs2', `first keep-alive answer: ${kept}`)
 
     // The other server's web server stops; its checker reports it down; reconcile.
-    await stopWeb(webs[other])
+    await stopProcess(webs[other])
     state = applyHealth(natCfg, state, `198.18.71.1${other === 'rs1' ? 1 : 2}:80`, {up: false}).state
     const change = await backend.reconcile([desiredService(natCfg, state)])
     assert.doesNotMatch(change.applied, /add table|prerouting|delete map|services/, `only the service's chain and elements change:\n${change.applied}`)
     keep.stdin!.write('go\n')
     await waitFor('the keep-alive client\'s second answer', () => keepLines.length >= 2)
     assert.equal(keepLines[1], kept, 'the established connection kept its real server across the reconcile')
-    const after = curlMany('198.18.70.10', 6)
+    const after = curlMany(lab, ns.cl, '198.18.70.10', 6)
     assert.deepEqual(after, Array(6).fill(kept), 'every request goes to the live server, no errors')
 
     // It comes back.
-    webs[other] = await startWeb(other === 'rs1' ? ns.rs1 : ns.rs2, other)
+    webs[other] = await lab.startNameServer(other === 'rs1' ? ns.rs1 : ns.rs2, other)
     state = applyHealth(natCfg, state, `198.18.71.1${other === 'rs1' ? 1 : 2}:80`, {up: true}).state
     await backend.reconcile([desiredService(natCfg, state)])
-    const back = curlMany('198.18.70.10', 4)
+    const back = curlMany(lab, ns.cl, '198.18.70.10', 4)
     assert.ok(count(back, 'rs1') >= 1 && count(back, 'rs2') >= 1, `both again: ${back.join(' ')}`)
 
     // DR mode on the shared segment: switch the whole data plane in one reconcile.
@@ -175,23 +117,16 @@ test('nftables data plane: NAT spreads over both real servers, survives a failur
     assert.match(drApplied.applied, /^delete table ip kaopsd$/m)
     assert.match(drApplied.applied, /fwd to "dr0"/)
     assert.deepEqual(drApplied.warnings, [])
-    const drSpread = curlMany('198.18.72.10', 12)
+    const drSpread = curlMany(lab, ns.cl, '198.18.72.10', 12)
     assert.equal(count(drSpread, 'ERR'), 0, drSpread.join(' '))
     assert.ok(count(drSpread, 'rs1') >= 1 && count(drSpread, 'rs2') >= 1, `DR spreads (flow hash of source port): ${drSpread.join(' ')}`)
-    await stopWeb(webs.rs2)
+    await stopProcess(webs.rs2)
     await backend.reconcile([{...dr, destinations: [dr.destinations[0]]}])
-    assert.deepEqual(curlMany('198.18.72.10', 4), Array(4).fill('rs1'))
+    assert.deepEqual(curlMany(lab, ns.cl, '198.18.72.10', 4), Array(4).fill('rs1'))
 
     await backend.clear()
-    assert.equal(inNs(ns.dir, 'nft', 'list', 'ruleset').includes('kaopsd'), false, 'clear() leaves nothing behind')
+    assert.equal(lab.exec(ns.dir, ['nft', 'list', 'ruleset']).includes('kaopsd'), false, 'clear() leaves nothing behind')
   } finally {
-    for (const w of Object.values(webs)) await stopWeb(w)
-    for (const n of Object.values(ns)) {
-      try {
-        sh('ip', ['netns', 'del', n])
-      } catch {
-        // Not created (an earlier step failed).
-      }
-    }
+    lab.destroy()
   }
 })

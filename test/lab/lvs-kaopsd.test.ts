@@ -13,11 +13,10 @@
 // IPVS variant is skipped with that reason.
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-import {Daemon, KAOPSD, sleep, waitFor} from './helpers/vrrp-net.js'
+import type {ChildProcess} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {NetnsLab, stopProcess, whyNoNetnsLab} from './helpers/netns-lab.js'
+import {KAOPSD, sleep, waitFor, type Daemon} from './helpers/vrrp-net.js'
 
 const DELAY_LOOP = 2
 const CONNECT_TIMEOUT = 1
@@ -27,38 +26,13 @@ const RETRY = 1
 const SLACK_MS = 2000
 const REMOVAL_BOUND_MS = (DELAY_LOOP + CONNECT_TIMEOUT + DELAY_BEFORE_RETRY) * 1000 + SLACK_MS
 
-const tag = `kp13${process.pid % 10000}`
-const ns = {sw: `${tag}-sw`, cl: `${tag}-cl`, d1: `${tag}-d1`, d2: `${tag}-d2`, rs1: `${tag}-rs1`, rs2: `${tag}-rs2`}
 const VIP = '198.18.50.100'
 const GW = '198.18.51.254'
 
-const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
-const inNs = (n: string, ...argv: string[]): string => sh('ip', ['netns', 'exec', n, ...argv])
-
 function whyCannotRun(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)'
   if (!existsSync(KAOPSD)) return `${KAOPSD} is missing (npm run build)`
-  for (const [cmd, arg] of [['ip', '-V'], ['nft', '--version']] as const) {
-    try {
-      sh(cmd, [arg])
-    } catch {
-      return `${cmd} is not installed`
-    }
-  }
-  return undefined
+  return whyNoNetnsLab(['ip', 'nft'])
 }
-
-function attach(n: string, bridge: string, ifname: string, cidr: string, port: string): void {
-  sh('ip', ['-n', ns.sw, 'link', 'add', port, 'type', 'veth', 'peer', 'name', ifname, 'netns', n])
-  sh('ip', ['-n', ns.sw, 'link', 'set', port, 'master', bridge, 'up'])
-  sh('ip', ['-n', n, 'addr', 'add', cidr, 'dev', ifname])
-  sh('ip', ['-n', n, 'link', 'set', ifname, 'up'])
-}
-
-const webSource = `
-const http = require('node:http')
-http.createServer((req, res) => res.end(process.argv[1] + '\\n')).listen(80, '0.0.0.0', () => console.log('listening'))
-`
 
 /** The client's probe: a new connection every 40 ms, one line per answer ("<ms> <name>" or "<ms> ERR <why>"). */
 const probeSource = `
@@ -157,42 +131,7 @@ test('kaopsd load balancing: NAT and DR with health checks, and the VRRP backup 
     t.skip(why)
     return
   }
-  const dir = mkdtempSync(join(tmpdir(), 'kaops-lvs-'))
-  const children = new Set<ChildProcess>()
-  const daemons: Daemon[] = []
-  const spawnIn = (n: string, argv: string[]): ChildProcess => {
-    const c = spawn('ip', ['netns', 'exec', n, ...argv], {stdio: ['ignore', 'pipe', 'pipe']})
-    children.add(c)
-    c.once('exit', () => children.delete(c))
-    return c
-  }
-  const startWeb = async (n: string, name: string): Promise<ChildProcess> => {
-    const c = spawnIn(n, [process.execPath, '-e', webSource, name])
-    await new Promise<void>((resolve, reject) => {
-      c.once('error', reject)
-      c.once('exit', (code) => reject(new Error(`web server in ${n} exited ${code}`)))
-      c.stdout!.once('data', () => resolve())
-    })
-    return c
-  }
-  const stopProcess = async (c: ChildProcess | undefined): Promise<void> => {
-    if (!c || c.exitCode !== null || c.signalCode !== null) return
-    const gone = new Promise((r) => c.once('exit', r))
-    c.kill('SIGKILL')
-    await gone
-  }
-  const startKaopsd = async (n: string, name: string, config: string): Promise<Daemon> => {
-    const conf = join(dir, `${name}.conf`)
-    const sock = join(dir, `${name}.sock`)
-    writeFileSync(conf, config)
-    const d = new Daemon('kaopsd', n, spawnIn(n, [KAOPSD, '-n', '-l', '-D', '-f', conf, '--control-socket', sock]), conf, sock)
-    daemons.push(d)
-    await waitFor(`kaopsd in ${n} to answer`, async () => {
-      if (!d.running) throw new Error(`kaopsd exited: ${d.output.slice(-2000)}`)
-      return (await d.status()).pid > 0
-    })
-    return d
-  }
+  const lab = NetnsLab.create(['brf', 'brb'])
   const realServersUp = async (d: Daemon, n: number): Promise<boolean> => {
     const vs = (await d.status()).virtualServers[0]
     return vs !== undefined && vs.realServers.filter((r) => r.up && r.lastCheck?.ok === true).length === n
@@ -215,41 +154,36 @@ test('kaopsd load balancing: NAT and DR with health checks, and the VRRP backup 
     assert.deepEqual(summary(after), `rs1: ${after.length}`, `${label}: every request after ${REMOVAL_BOUND_MS} ms goes to rs1 with no error (before it: ${summary(probe.between(killedAt, deadline))})`)
 
     const restartedAt = Date.now()
-    webs.rs2 = await startWeb(rs2ns, 'rs2')
+    webs.rs2 = await lab.startNameServer(rs2ns, 'rs2')
     await waitFor(`${label}: rs2 to come back`, () => probe.between(restartedAt).some((a) => a.what === 'rs2'), DELAY_LOOP * 1000 + SLACK_MS + 2000)
   }
 
   const webs: Record<string, ChildProcess | undefined> = {}
   try {
-    for (const n of Object.values(ns)) sh('ip', ['netns', 'add', n])
-    for (const n of Object.values(ns)) sh('ip', ['-n', n, 'link', 'set', 'lo', 'up'])
-    for (const br of ['brf', 'brb']) {
-      sh('ip', ['-n', ns.sw, 'link', 'add', br, 'type', 'bridge'])
-      sh('ip', ['-n', ns.sw, 'link', 'set', br, 'up'])
-    }
-    attach(ns.cl, 'brf', 'front', '198.18.50.2/24', 'p-cl')
-    attach(ns.d1, 'brf', 'front', '198.18.50.11/24', 'p-d1f')
-    attach(ns.d2, 'brf', 'front', '198.18.50.12/24', 'p-d2f')
-    attach(ns.d1, 'brb', 'back', '198.18.51.1/24', 'p-d1b')
-    attach(ns.d2, 'brb', 'back', '198.18.51.2/24', 'p-d2b')
-    attach(ns.rs1, 'brb', 'back', '198.18.51.11/24', 'p-r1b')
-    attach(ns.rs2, 'brb', 'back', '198.18.51.12/24', 'p-r2b')
+    const ns = {cl: lab.host('cl'), d1: lab.host('d1'), d2: lab.host('d2'), rs1: lab.host('rs1'), rs2: lab.host('rs2')}
+    lab.attach(ns.cl, 'brf', 'front', '198.18.50.2/24', 'p-cl')
+    lab.attach(ns.d1, 'brf', 'front', '198.18.50.11/24', 'p-d1f')
+    lab.attach(ns.d2, 'brf', 'front', '198.18.50.12/24', 'p-d2f')
+    lab.attach(ns.d1, 'brb', 'back', '198.18.51.1/24', 'p-d1b')
+    lab.attach(ns.d2, 'brb', 'back', '198.18.51.2/24', 'p-d2b')
+    lab.attach(ns.rs1, 'brb', 'back', '198.18.51.11/24', 'p-r1b')
+    lab.attach(ns.rs2, 'brb', 'back', '198.18.51.12/24', 'p-r2b')
     // DR: the real servers on the client segment too.
-    attach(ns.rs1, 'brf', 'front', '198.18.50.21/24', 'p-r1f')
-    attach(ns.rs2, 'brf', 'front', '198.18.50.22/24', 'p-r2f')
+    lab.attach(ns.rs1, 'brf', 'front', '198.18.50.21/24', 'p-r1f')
+    lab.attach(ns.rs2, 'brf', 'front', '198.18.50.22/24', 'p-r2f')
     // Down until the DR part: with a leg on the client's segment a NAT reply would skip the director.
     const rsFront = (state: 'up' | 'down') => {
-      for (const n of [ns.rs1, ns.rs2]) sh('ip', ['-n', n, 'link', 'set', 'front', state])
+      for (const n of [ns.rs1, ns.rs2]) lab.ip(n, 'link', 'set', 'front', state)
     }
     rsFront('down')
-    for (const n of [ns.d1, ns.d2]) inNs(n, 'sysctl', '-qw', 'net.ipv4.ip_forward=1')
+    for (const n of [ns.d1, ns.d2]) lab.exec(n, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
     // NAT: the real servers answer through the directors' floating gateway.
-    for (const n of [ns.rs1, ns.rs2]) sh('ip', ['-n', n, 'route', 'add', 'default', 'via', GW])
-    webs.rs1 = await startWeb(ns.rs1, 'rs1')
-    webs.rs2 = await startWeb(ns.rs2, 'rs2')
+    for (const n of [ns.rs1, ns.rs2]) lab.ip(n, 'route', 'add', 'default', 'via', GW)
+    webs.rs1 = await lab.startNameServer(ns.rs1, 'rs1')
+    webs.rs2 = await lab.startNameServer(ns.rs2, 'rs2')
 
     const natServers = ['198.18.51.11', '198.18.51.12']
-    const d1 = await startKaopsd(ns.d1, 'd1', lvsConfig({routerId: 'd1', priority: 150, kind: 'NAT', realServers: natServers}))
+    const d1 = await lab.startKaopsd(ns.d1, 'd1', lvsConfig({routerId: 'd1', priority: 150, kind: 'NAT', realServers: natServers}))
     await d1.waitState('MASTER', 10_000, 'VI_LB')
     await waitFor('both real servers up on d1', () => realServersUp(d1, 2), 10_000)
 
@@ -259,9 +193,9 @@ test('kaopsd load balancing: NAT and DR with health checks, and the VRRP backup 
     assert.deepEqual([vs.address, vs.port, vs.protocol], [VIP, 80, 'TCP'])
     assert.deepEqual(vs.realServers.map((r) => [r.address, r.port, r.weight, r.up]), [['198.18.51.11', 80, 1, true], ['198.18.51.12', 80, 1, true]])
     assert.ok(vs.realServers.every((r) => r.lastCheck?.ok === true && /url\(s\) ok/.test(r.lastCheck.detail)), JSON.stringify(vs.realServers))
-    assert.match(inNs(ns.d1, 'nft', 'list', 'table', 'ip', 'kaopsd'), /dnat/)
+    assert.match(lab.exec(ns.d1, ['nft', 'list', 'table', 'ip', 'kaopsd']), /dnat/)
 
-    const probe = new Probe(spawnIn(ns.cl, [process.execPath, '-e', probeSource, VIP]))
+    const probe = new Probe(lab.spawn(ns.cl, [process.execPath, '-e', probeSource, VIP]))
     await t.test('NAT: spread, a failed web server is removed within the bound, it comes back', async () => {
       await failAndRecover(probe, 'NAT', webs, ns.rs2)
       const down = (await d1.status()).virtualServers[0]!.realServers
@@ -271,25 +205,25 @@ test('kaopsd load balancing: NAT and DR with health checks, and the VRRP backup 
     await t.test('DR: reload to DR by SIGHUP; spread, removal within the bound, recovery', async () => {
       rsFront('up')
       for (const n of [ns.rs1, ns.rs2]) {
-        for (const k of ['all', 'default', 'lo', 'front']) inNs(n, 'sysctl', '-qw', `net.ipv4.conf.${k}.arp_ignore=1`, `net.ipv4.conf.${k}.arp_announce=2`)
-        sh('ip', ['-n', n, 'addr', 'add', `${VIP}/32`, 'dev', 'lo'])
+        for (const k of ['all', 'default', 'lo', 'front']) lab.exec(n, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_ignore=1`, `net.ipv4.conf.${k}.arp_announce=2`])
+        lab.ip(n, 'addr', 'add', `${VIP}/32`, 'dev', 'lo')
       }
       d1.writeConfig(lvsConfig({routerId: 'd1', priority: 150, kind: 'DR', realServers: ['198.18.50.21', '198.18.50.22']}))
       d1.signal('SIGHUP')
-      await waitFor('d1 to program DR', () => /fwd to "front"/.test(inNs(ns.d1, 'nft', 'list', 'ruleset')), 10_000)
+      await waitFor('d1 to program DR', () => /fwd to "front"/.test(lab.exec(ns.d1, ['nft', 'list', 'ruleset'])), 10_000)
       await waitFor('both DR real servers up', () => realServersUp(d1, 2), 10_000)
       await failAndRecover(probe, 'DR', webs, ns.rs2)
       // Back to NAT for the VRRP part; the real servers drop the VIP so NAT replies are theirs again.
-      for (const n of [ns.rs1, ns.rs2]) sh('ip', ['-n', n, 'addr', 'del', `${VIP}/32`, 'dev', 'lo'])
+      for (const n of [ns.rs1, ns.rs2]) lab.ip(n, 'addr', 'del', `${VIP}/32`, 'dev', 'lo')
       rsFront('down')
       d1.writeConfig(lvsConfig({routerId: 'd1', priority: 150, kind: 'NAT', realServers: natServers}))
       d1.signal('SIGHUP')
-      await waitFor('d1 back to NAT', () => /dnat/.test(inNs(ns.d1, 'nft', 'list', 'ruleset')) && !/fwd to/.test(inNs(ns.d1, 'nft', 'list', 'ruleset')), 10_000)
+      await waitFor('d1 back to NAT', () => /dnat/.test(lab.exec(ns.d1, ['nft', 'list', 'ruleset'])) && !/fwd to/.test(lab.exec(ns.d1, ['nft', 'list', 'ruleset'])), 10_000)
       await waitFor('both NAT real servers up', () => realServersUp(d1, 2), 10_000)
     })
 
     await t.test('VRRP: the master dies, the backup takes the VIP and the load balancing', async () => {
-      const d2 = await startKaopsd(ns.d2, 'd2', lvsConfig({routerId: 'd2', priority: 100, kind: 'NAT', realServers: natServers}))
+      const d2 = await lab.startKaopsd(ns.d2, 'd2', lvsConfig({routerId: 'd2', priority: 100, kind: 'NAT', realServers: natServers}))
       await d2.waitState('BACKUP', 10_000, 'VI_LB')
       await waitFor('both real servers up on d2 (the backup checks too)', () => realServersUp(d2, 2), 10_000)
       const before = Date.now()
@@ -299,7 +233,7 @@ test('kaopsd load balancing: NAT and DR with health checks, and the VRRP backup 
       // holds the VIP and the nft table) cannot keep answering.
       const killedAt = Date.now()
       await d1.kill()
-      for (const dev of ['front', 'back']) sh('ip', ['-n', ns.d1, 'link', 'set', dev, 'down'])
+      for (const dev of ['front', 'back']) lab.ip(ns.d1, 'link', 'set', dev, 'down')
       await d2.waitState('MASTER', 10_000, 'VI_LB')
       const tookOver = Date.now()
       await sleep(4000)
@@ -319,15 +253,6 @@ test('kaopsd load balancing: NAT and DR with health checks, and the VRRP backup 
     })
     probe.child.kill('SIGKILL')
   } finally {
-    for (const d of daemons) if (d.running) await d.kill()
-    for (const c of [...children]) c.kill('SIGKILL')
-    for (const n of Object.values(ns)) {
-      try {
-        sh('ip', ['netns', 'del', n])
-      } catch {
-        // Not created (an earlier step failed).
-      }
-    }
-    rmSync(dir, {recursive: true, force: true})
+    lab.destroy()
   }
 })
