@@ -1,9 +1,10 @@
 import {parseArgs} from 'node:util'
+import {TAKEOVER_DEFAULT_LEASE_SECONDS, TAKEOVER_LEASE_MAX_SECONDS, TAKEOVER_LEASE_MIN_SECONDS} from './control/takeover-request.js'
 
 /**
  * kaopsd's command line, parsed into data: keepalived 2.2's own flags (so existing unit files,
  * /etc/default/keepalived and habits keep working) plus --control-socket, and the subcommands
- * `status` and `genhash`. Pure: no I/O, no process.exit; bad input throws UsageError.
+ * `status`, `takeover` and `genhash`. Pure: no I/O, no process.exit; bad input throws UsageError.
  */
 
 export const DEFAULT_CONFIG_FILE = '/etc/keepalived/keepalived.conf'
@@ -51,12 +52,16 @@ export type KaopsdCommand =
   | {kind: 'dump-config'; options: DaemonOptions; json: boolean}
   | {kind: 'run'; options: DaemonOptions}
   | {kind: 'status'; controlSocket: string; json: boolean}
+  /** Ask the running kaopsd to take mastership for a lease (or, with end, to give the lease up). */
+  | {kind: 'takeover'; controlSocket: string; json: boolean; end: boolean; instances: string[]; leaseSeconds: number; reason?: string}
   | {kind: 'genhash'; args: string[]}
   /** Loads the native addon and asks the kernel about an interface: "does this binary work here?" */
   | {kind: 'self-test'; iface: string}
 
 export const daemonUsage = `Usage: kaopsd [OPTION...]
        kaopsd status [--control-socket PATH] [--json]
+       kaopsd takeover [--instance NAME]... [--lease SECONDS] [--reason TEXT] [--control-socket PATH] [--json]
+       kaopsd takeover --end [--instance NAME]... [--control-socket PATH] [--json]
        kaopsd genhash [GENHASH OPTION...]
        kaopsd self-test [INTERFACE]   (load the native addon, look up INTERFACE, default lo)
 
@@ -78,7 +83,7 @@ A keepalived-compatible VRRP and health-check daemon; reads keepalived.conf.
   -i, --config-id=ID           match @ID / @^ID configuration lines against ID (default: host name)
   -t, --config-test[=FILE]     check the configuration and exit, messages to stderr or FILE
   -T, --genhash                genhash mode (as the first option), same as \`kaopsd genhash\`
-      --control-socket=PATH    control socket for \`kaopsd status\` (default ${DEFAULT_CONTROL_SOCKET})
+      --control-socket=PATH    control socket for \`kaopsd status\` and \`kaopsd takeover\` (default ${DEFAULT_CONTROL_SOCKET})
       --json                   with -d: JSON output
   -v, --version                print the version and exit
   -h, --help                   print this help and exit
@@ -87,6 +92,17 @@ A keepalived-compatible VRRP and health-check daemon; reads keepalived.conf.
 export const statusUsage = `Usage: kaopsd status [--control-socket PATH] [--json]
 
 Reports each VRRP instance of a running kaopsd: state, priority, VIPs, master, counters.
+`
+
+export const takeoverUsage = `Usage: kaopsd takeover [--instance NAME]... [--lease SECONDS] [--reason TEXT] [--control-socket PATH] [--json]
+       kaopsd takeover --end [--instance NAME]... [--reason TEXT] [--control-socket PATH] [--json]
+
+Asks the running kaopsd to become MASTER of its VRRP instances now, before its peer is
+restarted: priority 254 for the lease (default ${TAKEOVER_DEFAULT_LEASE_SECONDS} s, ${TAKEOVER_LEASE_MIN_SECONDS}..${TAKEOVER_LEASE_MAX_SECONDS}), VIPs added before the old master
+hears of it, so they are never unheld. Again renews the lease. --end (or the lease running out)
+goes back to the configured priority; a preempting peer with a higher priority then takes the
+VIPs back. No --instance: every instance; members of a sync group move together.
+Exit 0 when every instance is MASTER (--end: when the takeover is over), 1 otherwise.
 `
 
 const daemonOptionSpec = {
@@ -114,6 +130,7 @@ const daemonOptionSpec = {
 export function parseKaopsdArgs(argv: readonly string[]): KaopsdCommand {
   const first = argv[0]
   if (first === 'status') return parseStatus(argv.slice(1))
+  if (first === 'takeover') return parseTakeover(argv.slice(1))
   if (first === 'genhash') return {kind: 'genhash', args: argv.slice(1)}
   if (first === 'self-test') {
     if (argv.length > 2) throw new UsageError('usage: kaopsd self-test [INTERFACE]')
@@ -186,7 +203,46 @@ function parseStatus(argv: readonly string[]): KaopsdCommand {
   }
 }
 
-type Spec = Record<string, {type: 'string' | 'boolean'; short?: string}>
+function parseTakeover(argv: readonly string[]): KaopsdCommand {
+  const {values} = strictParse(
+    argv,
+    {
+      'control-socket': {type: 'string'},
+      json: {type: 'boolean'},
+      end: {type: 'boolean'},
+      instance: {type: 'string', multiple: true},
+      lease: {type: 'string'},
+      reason: {type: 'string'},
+      help: {type: 'boolean', short: 'h'},
+    },
+    'kaopsd takeover --help',
+  )
+  if (values.help) return {kind: 'help', text: takeoverUsage}
+  const end = values.end ?? false
+  if (end && values.lease !== undefined) throw new UsageError('--lease goes with a takeover, not with --end')
+  const instances = (values.instance ?? []).map((n) => nonEmpty(n, '--instance')!)
+  const cmd: KaopsdCommand = {
+    kind: 'takeover',
+    controlSocket: nonEmpty(values['control-socket'], '--control-socket') ?? DEFAULT_CONTROL_SOCKET,
+    json: values.json ?? false,
+    end,
+    instances: [...new Set(instances)],
+    leaseSeconds: values.lease === undefined ? TAKEOVER_DEFAULT_LEASE_SECONDS : parseLease(values.lease),
+  }
+  const reason = nonEmpty(values.reason, '--reason')
+  if (reason !== undefined) cmd.reason = reason
+  return cmd
+}
+
+function parseLease(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN
+  if (!Number.isInteger(n) || n < TAKEOVER_LEASE_MIN_SECONDS || n > TAKEOVER_LEASE_MAX_SECONDS) {
+    throw new UsageError(`--lease must be whole seconds from ${TAKEOVER_LEASE_MIN_SECONDS} to ${TAKEOVER_LEASE_MAX_SECONDS}, got '${text}'`)
+  }
+  return n
+}
+
+type Spec = Record<string, {type: 'string' | 'boolean'; short?: string; multiple?: boolean}>
 
 function strictParse<S extends Spec>(argv: readonly string[], options: S, helpHint: string) {
   try {

@@ -3,7 +3,7 @@ import {parseKaopsdArgs, UsageError, type KaopsdCommand} from './cli-args.js'
 import {selfTest} from './self-test.js'
 import {checkConfigFile, dumpConfig} from './config-commands.js'
 import {runDaemon} from './run-daemon.js'
-import {genhashCommand, statusCommand} from './status-command.js'
+import {genhashCommand, statusCommand, takeoverCommand} from './status-command.js'
 import {versionLine} from './version.js'
 
 /** Where kaopsd's command line writes; tests pass their own. */
@@ -49,6 +49,8 @@ export async function runKaopsd(argv: readonly string[], io: CliIo): Promise<num
     }
     case 'status':
       return statusCommand({controlSocket: cmd.controlSocket, json: cmd.json}, io)
+    case 'takeover':
+      return takeoverCommand(cmd, io)
     case 'genhash':
       return genhashCommand(cmd.args, io)
     case 'self-test':

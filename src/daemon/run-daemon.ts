@@ -2,10 +2,11 @@ import {createHash} from 'node:crypto'
 import {readFile, realpath, rm, writeFile} from 'node:fs/promises'
 import type {Server} from 'node:net'
 import type {KeepalivedConfig} from '../model/keepalived-config.js'
-import type {KaopsdStatus} from '../model/kaopsd-status.js'
+import type {KaopsdStatus, TakeoverAnswer} from '../model/kaopsd-status.js'
 import type {DaemonOptions} from './cli-args.js'
 import {formatDiagnostic, parseConfigFile} from './config/index.js'
 import {startControlServer} from './control/control-server.js'
+import {parseTakeoverEndRequest, parseTakeoverRequest} from './control/takeover-request.js'
 import {Logger, consoleSink, type LogSink} from './core/logger.js'
 import {VrrpService, stateName} from './core/vrrp-service.js'
 import {CheckService} from './core/check-service.js'
@@ -139,10 +140,19 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
 
   let control: Server | undefined
   try {
-    control = await startControlServer(options.controlSocket, async (command) => {
+    control = await startControlServer(options.controlSocket, async (request) => {
+      const {command} = request
       if (command === 'status') return status()
       if (command === 'reload') return reload()
-      throw new Error(`unknown command "${command}" (status, reload)`)
+      if (command === 'takeover') {
+        const t = parseTakeoverRequest(request)
+        return serial(async (): Promise<TakeoverAnswer> => ({command, instances: vrrp.takeover(t.instances, t.leaseSeconds * 1000, t.reason)}))
+      }
+      if (command === 'takeover-end') {
+        const t = parseTakeoverEndRequest(request)
+        return serial(async (): Promise<TakeoverAnswer> => ({command, instances: vrrp.endTakeover(t.instances, t.reason)}))
+      }
+      throw new Error(`unknown command "${command}" (status, reload, takeover, takeover-end)`)
     })
   } catch (err) {
     log.error(`control socket ${options.controlSocket}: ${String(err)}`)

@@ -1,5 +1,5 @@
 import {parseArgs} from 'node:util'
-import type {KaopsdStatus} from '../model/kaopsd-status.js'
+import type {KaopsdStatus, TakeoverAnswer, TakeoverStatus} from '../model/kaopsd-status.js'
 import {askControlSocket} from './control/control-client.js'
 import {genhash} from './check/genhash.js'
 
@@ -28,11 +28,51 @@ export function formatStatus(s: KaopsdStatus): string {
       )
     }
   }
+  for (const i of s.instances) {
+    if (i.takeover) lines.push(`${i.name}: ${formatTakeover(i.takeover)}`)
+  }
   for (const vs of s.virtualServers) {
     lines.push('', `${vs.key} ${vs.protocol} via ${vs.backend}${vs.quorumUp ? '' : ' (quorum down)'}`)
     for (const rs of vs.realServers) lines.push(`  ${rs.address}:${rs.port} weight ${rs.weight} ${rs.up ? 'UP' : 'DOWN'}${rs.lastCheck ? ` (${rs.lastCheck.detail})` : ''}`)
   }
   return lines.join('\n') + '\n'
+}
+
+function formatTakeover(t: TakeoverStatus): string {
+  return `operator takeover, ${t.secondsLeft} s left (until ${t.until})${t.reason ? `: ${t.reason}` : ''}`
+}
+
+/**
+ * `kaopsd takeover [--end]`: one request over the control socket. The daemon refuses (and we
+ * exit 1 with its one-line reason) unless every instance touched ends up MASTER (takeover) or
+ * the request could be carried out (end).
+ */
+export async function takeoverCommand(
+  opts: {controlSocket: string; json: boolean; end: boolean; instances: string[]; leaseSeconds: number; reason?: string},
+  io: Io,
+): Promise<number> {
+  const command = opts.end ? 'takeover-end' : 'takeover'
+  const request = {
+    command,
+    instances: opts.instances,
+    ...(opts.end ? {} : {leaseSeconds: opts.leaseSeconds}),
+    ...(opts.reason ? {reason: opts.reason} : {}),
+  }
+  let answer: TakeoverAnswer
+  try {
+    answer = (await askControlSocket(opts.controlSocket, request)) as TakeoverAnswer
+  } catch (err) {
+    io.err(`kaopsd ${opts.end ? 'takeover --end' : 'takeover'}: ${(err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ')}\n`)
+    return 1
+  }
+  io.out(opts.json ? JSON.stringify(answer, null, 2) + '\n' : formatTakeoverAnswer(answer))
+  return 0
+}
+
+export function formatTakeoverAnswer(a: TakeoverAnswer): string {
+  return a.instances
+    .map((i) => `${i.name}: ${i.state} at priority ${i.effectivePriority} (configured ${i.priority}), ${i.takeover ? formatTakeover(i.takeover) : 'no takeover'}\n`)
+    .join('')
 }
 
 /** `kaopsd genhash -s HOST -p PORT -u PATH [-S] [-V VIRTUALHOST]`, as keepalived's genhash. */

@@ -53,6 +53,41 @@ export interface VrrpInstanceStatus {
   lastTransition: {at: string; from: VrrpStateName; to: VrrpStateName; reason: string} | null
   syncGroup: string | null
   stats: VrrpInstanceStats
+  /**
+   * An operator takeover in force (`kaopsd takeover`), or null. Optional for readers of older
+   * kaopsd, which never report one.
+   */
+  takeover?: TakeoverStatus | null
+}
+
+/** `kaopsd takeover`: the instance advertises priority 254 (an owner: 255) until the lease ends. */
+export interface TakeoverStatus {
+  /** When the lease ends (ISO 8601, the daemon's wall clock at the time of the report). */
+  until: string
+  /** Whole seconds left, rounded up. */
+  secondsLeft: number
+  /** The reason given with the request, or null. */
+  reason: string | null
+}
+
+/**
+ * What the control socket answers to {"command":"takeover"} / {"command":"takeover-end"} and
+ * `kaopsd takeover [--end] --json` prints: each instance the request touched (the named ones and
+ * the other members of their sync groups), in its state after the step.
+ */
+export interface TakeoverAnswer {
+  command: 'takeover' | 'takeover-end'
+  instances: TakeoverInstance[]
+}
+
+export interface TakeoverInstance {
+  name: string
+  state: VrrpStateName
+  /** Configured priority. */
+  priority: number
+  /** 254 (255 for an owner) during a takeover, else after trackers. */
+  effectivePriority: number
+  takeover: TakeoverStatus | null
 }
 
 export interface RealServerStatus {

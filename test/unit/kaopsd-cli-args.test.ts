@@ -5,6 +5,12 @@ import {
   type KaopsdCommand,
 } from '../../src/daemon/cli-args.js'
 import {runKaopsd} from '../../src/daemon/cli.js'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {startControlServer, type ControlRequest} from '../../src/daemon/control/control-server.js'
+import {parseTakeoverEndRequest, parseTakeoverRequest} from '../../src/daemon/control/takeover-request.js'
+import type {TakeoverAnswer} from '../../src/model/kaopsd-status.js'
 
 function options(cmd: KaopsdCommand) {
   assert.ok('options' in cmd, `expected a command with options, got ${cmd.kind}`)
@@ -96,4 +102,87 @@ test('runKaopsd: exit codes and where output goes', async () => {
   assert.equal(await runKaopsd(['--nope'], b.io), 1)
   assert.equal(b.out, '')
   assert.match(b.err, /^kaopsd: unknown option --nope/)
+})
+
+test('takeover: --instance repeats, --lease, --end, --reason, defaults', () => {
+  assert.deepEqual(parseKaopsdArgs(['takeover']), {kind: 'takeover', controlSocket: DEFAULT_CONTROL_SOCKET, json: false, end: false, instances: [], leaseSeconds: 60})
+  assert.deepEqual(parseKaopsdArgs(['takeover', '--instance', 'VI_1', '--instance=VI_2', '--instance', 'VI_1', '--lease', '120', '--json', '--control-socket', '/s', '--reason', 'restart lb1']), {
+    kind: 'takeover', controlSocket: '/s', json: true, end: false, instances: ['VI_1', 'VI_2'], leaseSeconds: 120, reason: 'restart lb1',
+  })
+  const ended = parseKaopsdArgs(['takeover', '--end', '--instance', 'VI_1'])
+  assert.ok(ended.kind === 'takeover' && ended.end && ended.instances.join() === 'VI_1')
+  assert.equal(parseKaopsdArgs(['takeover', '--help']).kind, 'help')
+  const cases: [string[], RegExp][] = [
+    [['takeover', '--lease', '0'], /--lease must be whole seconds from 1 to 3600, got '0'/],
+    [['takeover', '--lease', '3601'], /got '3601'/],
+    [['takeover', '--lease', '1.5'], /got '1.5'/],
+    [['takeover', '--lease', '60s'], /got '60s'/],
+    [['takeover', '--end', '--lease', '10'], /--lease goes with a takeover, not with --end/],
+    [['takeover', '--instance', ''], /--instance needs a non-empty value/],
+    [['takeover', 'VI_1'], /unexpected argument VI_1 .*kaopsd takeover --help/],
+    [['takeover', '--instance'], /--instance needs a value/],
+  ]
+  for (const [argv, re] of cases) {
+    assert.throws(() => parseKaopsdArgs(argv), (e: unknown) => e instanceof UsageError && re.test(e.message), argv.join(' '))
+  }
+})
+
+test('takeover control request: instances, leaseSeconds 1..3600, reason', () => {
+  assert.deepEqual(parseTakeoverRequest({command: 'takeover'}), {instances: [], leaseSeconds: 60})
+  assert.deepEqual(parseTakeoverRequest({command: 'takeover', instances: ['VI_1', 'VI_1'], leaseSeconds: 3600, reason: 'x'}), {instances: ['VI_1'], leaseSeconds: 3600, reason: 'x'})
+  assert.deepEqual(parseTakeoverEndRequest({command: 'takeover-end', instances: null}), {instances: []})
+  for (const bad of [0, 3601, 1.5, '60', true]) {
+    assert.throws(() => parseTakeoverRequest({command: 'takeover', leaseSeconds: bad}), /"leaseSeconds" must be a whole number of seconds from 1 to 3600/, String(bad))
+  }
+  assert.throws(() => parseTakeoverRequest({command: 'takeover', instances: 'VI_1'}), /"instances" must be an array/)
+  assert.throws(() => parseTakeoverEndRequest({command: 'takeover-end', instances: [1]}), /"instances" must be an array/)
+  assert.throws(() => parseTakeoverEndRequest({command: 'takeover-end', reason: 5}), /"reason" must be a string/)
+})
+
+test('runKaopsd takeover: request on a real control socket, JSON or one line out, exit codes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kaopsd-cli-'))
+  const path = join(dir, 'control.sock')
+  const seen: ControlRequest[] = []
+  // A daemon stand-in behind a real socket: it validates as kaopsd does and knows one instance.
+  const server = await startControlServer(path, async (req) => {
+    seen.push(req)
+    const t = req.command === 'takeover' ? parseTakeoverRequest(req) : parseTakeoverEndRequest(req)
+    const unknown = t.instances.filter((n) => n !== 'VI_1')
+    if (unknown.length) throw new Error(`unknown VRRP instance ${unknown.join(', ')} (running: VI_1)`)
+    const answer: TakeoverAnswer = {
+      command: req.command === 'takeover' ? 'takeover' : 'takeover-end',
+      instances: [{name: 'VI_1', state: 'MASTER', priority: 100, effectivePriority: req.command === 'takeover' ? 254 : 100,
+        takeover: req.command === 'takeover' ? {until: '2030-01-01T00:02:00.000Z', secondsLeft: 120, reason: null} : null}],
+    }
+    return answer
+  })
+  const io = () => {
+    const r = {out: '', err: '', io: {out: (s: string) => void (r.out += s), err: (s: string) => void (r.err += s)}}
+    return r
+  }
+  try {
+    const a = io()
+    assert.equal(await runKaopsd(['takeover', '--instance', 'VI_1', '--lease', '120', '--json', '--control-socket', path], a.io), 0, a.err)
+    assert.deepEqual(seen.at(-1), {command: 'takeover', instances: ['VI_1'], leaseSeconds: 120})
+    const parsed = JSON.parse(a.out) as TakeoverAnswer
+    assert.equal(parsed.instances[0]!.effectivePriority, 254)
+    assert.equal(parsed.instances[0]!.takeover!.secondsLeft, 120)
+
+    const b = io()
+    assert.equal(await runKaopsd(['takeover', '--end', '--control-socket', path], b.io), 0, b.err)
+    assert.deepEqual(seen.at(-1), {command: 'takeover-end', instances: []})
+    assert.equal(b.out, 'VI_1: MASTER at priority 100 (configured 100), no takeover\n')
+
+    const c = io()
+    assert.equal(await runKaopsd(['takeover', '--instance', 'VI_9', '--control-socket', path], c.io), 1)
+    assert.equal(c.out, '')
+    assert.equal(c.err, 'kaopsd takeover: unknown VRRP instance VI_9 (running: VI_1)\n')
+
+    const d = io()
+    assert.equal(await runKaopsd(['takeover', '--control-socket', join(dir, 'nobody.sock')], d.io), 1)
+    assert.match(d.err, /^kaopsd takeover: cannot reach kaopsd at .*nobody\.sock: is kaopsd running\?\n$/)
+  } finally {
+    server.close()
+    rmSync(dir, {recursive: true, force: true})
+  }
 })

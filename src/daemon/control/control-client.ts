@@ -1,7 +1,9 @@
 import {createConnection} from 'node:net'
+import type {ControlRequest} from './control-server.js'
 
-/** Asks a running kaopsd one question over its control socket. */
-export function askControlSocket(path: string, command: string, timeoutMs = 5000): Promise<unknown> {
+/** Asks a running kaopsd one question over its control socket: a bare command or a request with arguments. */
+export function askControlSocket(path: string, command: string | ControlRequest, timeoutMs = 5000): Promise<unknown> {
+  const request: ControlRequest = typeof command === 'string' ? {command} : command
   return new Promise((resolve, reject) => {
     const conn = createConnection(path)
     let buf = ''
@@ -10,7 +12,7 @@ export function askControlSocket(path: string, command: string, timeoutMs = 5000
       reject(new Error(`no answer from ${path} within ${timeoutMs} ms`))
     }, timeoutMs)
     conn.setEncoding('utf8')
-    conn.on('connect', () => conn.write(JSON.stringify({command}) + '\n'))
+    conn.on('connect', () => conn.write(JSON.stringify(request) + '\n'))
     conn.on('data', (chunk: string) => {
       buf += chunk
       const nl = buf.indexOf('\n')

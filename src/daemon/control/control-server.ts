@@ -7,9 +7,18 @@ import {dirname} from 'node:path'
  * whoever runs kaopsd) can ask. One JSON request per line, one JSON answer per line:
  *   {"command":"status"}  -> {"ok":true,"result":{...KaopsdStatus}}
  *   {"command":"reload"}  -> {"ok":true,"result":{kept,changed,added,removed}}
+ *   {"command":"takeover","instances":["VI_1"],"leaseSeconds":60,"reason":"..."}
+ *                         -> {"ok":true,"result":{...TakeoverAnswer}}
+ *   {"command":"takeover-end","instances":["VI_1"]} -> {"ok":true,"result":{...TakeoverAnswer}}
  * Anything else gets {"ok":false,"error":"..."}; a bad client never affects the daemon.
  */
-export type ControlHandler = (command: string) => Promise<unknown>
+/** One request: the command and its arguments, as sent (the handler validates them). */
+export interface ControlRequest {
+  command: string
+  [argument: string]: unknown
+}
+
+export type ControlHandler = (request: ControlRequest) => Promise<unknown>
 
 const MAX_REQUEST = 64 * 1024
 
@@ -35,15 +44,16 @@ export async function startControlServer(path: string, handle: ControlHandler): 
     })
   })
   async function answer(line: string): Promise<unknown> {
-    let command: unknown
+    let request: unknown
     try {
-      command = (JSON.parse(line) as {command?: unknown}).command
+      request = JSON.parse(line)
     } catch {
       return {ok: false, error: 'not JSON'}
     }
-    if (typeof command !== 'string') return {ok: false, error: 'missing "command"'}
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) return {ok: false, error: 'a request is a JSON object'}
+    if (typeof (request as {command?: unknown}).command !== 'string') return {ok: false, error: 'missing "command"'}
     try {
-      return {ok: true, result: await handle(command)}
+      return {ok: true, result: await handle(request as ControlRequest)}
     } catch (err) {
       return {ok: false, error: err instanceof Error ? err.message : String(err)}
     }

@@ -52,6 +52,7 @@ export const METRICS: MetricDoc[] = [
   {name: 'kaopsd_vrrp_instance_vips', type: 'gauge', labels: IL, help: 'Number of virtual addresses configured.'},
   {name: 'kaopsd_vrrp_last_transition_timestamp_seconds', type: 'gauge', labels: IL, help: 'Unix time of the last state change (absent before the first).'},
   {name: 'kaopsd_vrrp_transitions_total', type: 'counter', labels: IL, help: 'State changes into or out of MASTER (become_master + release_master).'},
+  {name: 'kaopsd_vrrp_takeover_seconds_left', type: 'gauge', labels: IL, help: 'Seconds left of an operator takeover (kaopsd takeover), 0 when none.'},
   ...counterMetrics.map((c) => ({name: c.name, type: 'counter' as const, labels: IL, help: c.help})),
   {name: 'kaopsd_lvs_virtual_server_quorum_up', type: 'gauge', labels: ['virtual_server', 'protocol', 'backend'], help: '1 when the virtual server has its quorum of live real servers.'},
   {name: 'kaopsd_lvs_real_server_up', type: 'gauge', labels: RL, help: '1 when the real server passes its checks.'},
@@ -83,6 +84,7 @@ export function buildRegistry(status: KaopsdStatus): Registry {
   const vips = gauge('kaopsd_vrrp_instance_vips')
   const last = gauge('kaopsd_vrrp_last_transition_timestamp_seconds')
   const transitions = counter('kaopsd_vrrp_transitions_total')
+  const takeover = gauge('kaopsd_vrrp_takeover_seconds_left')
   const counters = counterMetrics.map((c) => ({stat: c.stat, metric: counter(c.name)}))
   for (const i of status.instances) {
     const l = {vrrp_instance: i.name}
@@ -92,6 +94,7 @@ export function buildRegistry(status: KaopsdStatus): Registry {
     vips.set(l, i.vips.length)
     if (i.lastTransition) last.set(l, Date.parse(i.lastTransition.at) / 1000)
     transitions.inc(l, i.stats.become_master + i.stats.release_master)
+    takeover.set(l, i.takeover?.secondsLeft ?? 0)
     for (const c of counters) c.metric.inc(l, i.stats[c.stat])
   }
 

@@ -148,14 +148,26 @@ export class VrrpInstanceRunner {
     switch (action.kind) {
       case 'sendAdvert': {
         const {family, primaryAddress: src} = this.#spec.router
-        for (const dst of action.destinations) {
-          try {
-            // v3 checksums cover the destination, so each destination gets its own encoding.
-            this.io.sendAdvert(Buffer.from(encodeAdvert(action.advert, {family, src, dst})), dst)
-          } catch (err) {
-            this.log.error(`(${name}) sending advert to ${dst} failed: ${String(err)}`)
+        const send = (): void => {
+          for (const dst of action.destinations) {
+            try {
+              // v3 checksums cover the destination, so each destination gets its own encoding.
+              this.io.sendAdvert(Buffer.from(encodeAdvert(action.advert, {family, src, dst})), dst)
+            } catch (err) {
+              this.log.error(`(${name}) sending advert to ${dst} failed: ${String(err)}`)
+            }
           }
         }
+        if (!action.afterAddresses) {
+          send()
+          return
+        }
+        // Make-before-break: the old master lets go when it hears this, so it waits for our
+        // addresses (and the first gratuitous ARPs) queued before it. Not sent if we lost
+        // mastership meanwhile: a stale higher priority would pull it back.
+        this.#enqueue('sending advert', async () => {
+          if (this.#router.state === 'Master') send()
+        })
         return
       }
       case 'addAddresses': {

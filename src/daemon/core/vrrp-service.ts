@@ -1,11 +1,12 @@
 import type {KeepalivedConfig, VrrpScriptConfig, VrrpSyncGroupConfig} from '../../model/keepalived-config.js'
-import type {VrrpInstanceStatus, VrrpStateName} from '../../model/kaopsd-status.js'
-import {ownFaultReason, syncGroupDecisions, type RouterStateName} from '../vrrp/index.js'
+import type {TakeoverInstance, TakeoverStatus, VrrpInstanceStatus, VrrpStateName} from '../../model/kaopsd-status.js'
+import {ownFaultReason, syncGroupDecisions, withSyncGroupMembers, type RouterStateName} from '../vrrp/index.js'
 import {addAddress, listAddresses, type InterfaceAddress} from '../os/addresses.js'
 import {addRoute} from '../os/routes.js'
 import {deleteVmac, ensureVmac} from '../os/vmac.js'
 import {instanceSpecs, routeWords, toInterfaceAddress, type HostFacts, type InstanceSpec} from './instance-spec.js'
 import {InterfaceWatch} from './interface-watch.js'
+import {monotonicMs} from './clock.js'
 import type {Logger} from './logger.js'
 import {TrackScriptLoop, type ScriptExecutor} from './track-script.js'
 import {VrrpInstanceRunner, type Transition} from './vrrp-instance.js'
@@ -100,6 +101,7 @@ export class VrrpService {
   }
 
   status(): VrrpInstanceStatus[] {
+    const now = monotonicMs()
     const groupOf = new Map<string, string>()
     for (const g of this.#config?.vrrpSyncGroups ?? []) for (const m of g.instances) groupOf.set(m, g.name)
     return [...this.#entries.values()].map(({runner}) => {
@@ -120,8 +122,65 @@ export class VrrpService {
         lastTransition: t ? {at: t.at.toISOString(), from: stateName(t.from), to: stateName(t.to), reason: t.reason} : null,
         syncGroup: groupOf.get(spec.name) ?? null,
         stats: {...runner.router.counters},
+        takeover: takeoverStatus(runner, now),
       }
     })
+  }
+
+  /**
+   * Operator takeover (`kaopsd takeover`) of the named instances (none: all) and the other
+   * members of their sync groups: priority 254 for leaseMs, master at once. All or nothing up
+   * front: an unknown name, or an instance that is not BACKUP or MASTER, refuses the whole
+   * request before any instance moves. Throws naming each instance that did not end up MASTER.
+   */
+  takeover(names: readonly string[], leaseMs: number, reason?: string): TakeoverInstance[] {
+    const runners = this.#takeoverScope(names)
+    const unable = runners.filter((r) => r.router.state !== 'Backup' && r.router.state !== 'Master')
+    if (unable.length > 0) throw new Error(`cannot take over: ${unable.map((r) => `${r.spec.name} is ${stateName(r.router.state)}`).join(', ')}`)
+    this.#feedGroupAtOnce(runners, {kind: 'takeover', leaseMs, ...(reason ? {reason} : {})})
+    const answer = runners.map((r) => takeoverInstance(r))
+    const notMaster = runners.filter((r) => r.router.state !== 'Master')
+    if (notMaster.length > 0) {
+      throw new Error(`takeover refused: ${notMaster.map((r) => `${r.spec.name} stays ${stateName(r.router.state)}`).join(', ')} (see the kaopsd log for why)`)
+    }
+    return answer
+  }
+
+  /** Ends the takeover of the named instances (none: all) and their sync groups' members. */
+  endTakeover(names: readonly string[], reason?: string): TakeoverInstance[] {
+    const runners = this.#takeoverScope(names)
+    this.#feedGroupAtOnce(runners, {kind: 'takeoverEnd', ...(reason ? {reason} : {})})
+    return runners.map((r) => takeoverInstance(r))
+  }
+
+  #takeoverScope(names: readonly string[]): VrrpInstanceRunner[] {
+    if (this.#entries.size === 0) throw new Error('no VRRP instances are running')
+    const unknown = names.filter((n) => !this.#entries.has(n))
+    if (unknown.length > 0) throw new Error(`unknown VRRP instance ${unknown.join(', ')} (running: ${this.instanceNames.join(', ')})`)
+    const wanted = names.length > 0 ? withSyncGroupMembers(names, this.#config?.vrrpSyncGroups ?? []) : this.instanceNames
+    return wanted.flatMap((n) => this.#entries.get(n)?.runner ?? [])
+  }
+
+  /**
+   * Feeds one event to several instances as one move: the sync groups are held back while it
+   * runs (else the first member to become master would drag the others up at their configured
+   * priority), then each group involved settles once.
+   */
+  #feedGroupAtOnce(runners: VrrpInstanceRunner[], event: Parameters<VrrpInstanceRunner['handle']>[0]): void {
+    const was = this.#syncing
+    this.#syncing = true
+    try {
+      for (const r of runners) r.handle(event)
+    } finally {
+      this.#syncing = was
+    }
+    const groups = new Set(runners.flatMap((r) => this.#syncGroupOf(r.spec.name) ?? []))
+    for (const g of groups) {
+      const first = this.#entries.get(g.instances[0] ?? '')?.runner
+      if (!first) continue
+      const state = first.router.state
+      this.#followSyncGroup(g, {instance: first.spec.name, from: state, to: state, priority: first.router.effectivePriority, reason: 'takeover', at: new Date()})
+    }
   }
 
   /** Waits until queued address changes are done (tests and graceful stops). */
@@ -340,6 +399,23 @@ export class VrrpService {
   /** New or changed runners learn the current result of every script they track. */
   #replayTracking(): void {
     for (const name of this.#scripts.keys()) this.#scriptChanged(name)
+  }
+}
+
+function takeoverStatus(runner: VrrpInstanceRunner, now: number): TakeoverStatus | null {
+  const until = runner.router.takeoverUntil
+  if (until === null) return null
+  const leftMs = Math.max(0, until - now)
+  return {until: new Date(Date.now() + leftMs).toISOString(), secondsLeft: Math.ceil(leftMs / 1000), reason: runner.router.takeoverReason}
+}
+
+function takeoverInstance(runner: VrrpInstanceRunner): TakeoverInstance {
+  return {
+    name: runner.spec.name,
+    state: stateName(runner.router.state),
+    priority: runner.spec.router.priority,
+    effectivePriority: runner.router.effectivePriority,
+    takeover: takeoverStatus(runner, monotonicMs()),
   }
 }
 

@@ -70,6 +70,8 @@ export interface RouterStatus {
   /** The current master as far as we know (ourselves when Master). */
   masterAddress: string | null
   masterPriority: number | null
+  /** Deadline (ms, the router's clock) of an operator takeover in force, or null. */
+  takeoverUntil: number | null
 }
 
 interface Tracker {
@@ -93,6 +95,13 @@ export interface Router {
   readonly masterDownReason: string | null
   /** Absolute deadline (ms) of the running preempt delay, or null. */
   readonly preemptDeadline: number | null
+  /**
+   * kaopsd: an operator takeover (`kaopsd takeover`) holds the effective priority at 254 until
+   * this deadline (ms), so this router becomes and stays master while the peer is restarted.
+   */
+  readonly takeoverUntil: number | null
+  /** Why the takeover was asked for, for the log and status. */
+  readonly takeoverReason: string | null
   readonly interfaceUp: boolean
   readonly trackers: Readonly<Record<string, Tracker>>
   /** Set by a sync group that put us in Fault. */
@@ -130,11 +139,23 @@ export type RouterEvent =
   | { kind: 'reload'; config: RouterConfig }
   /** Decided by the sync group (sync-group.ts): follow the group into this state. */
   | { kind: 'sync'; want: 'Master' | 'Backup' | 'Fault'; reason: string }
+  /**
+   * kaopsd: operator takeover for leaseMs. Priority 254 while it lasts; a backup becomes master
+   * at once, a master re-advertises. Refused (no change) in Fault, Initialize and Stopped.
+   * A second one renews the lease.
+   */
+  | { kind: 'takeover'; leaseMs: number; reason?: string }
+  /** kaopsd: ends an operator takeover before its lease: back to the computed priority. */
+  | { kind: 'takeoverEnd'; reason?: string }
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error'
 
 export type RouterAction =
-  | { kind: 'sendAdvert'; advert: AdvertToSend; destinations: string[] }
+  /**
+   * afterAddresses: send only once the address changes and gratuitous ARPs queued before it are
+   * done (make-before-break takeover: the old master must not hear us before we hold the VIPs).
+   */
+  | { kind: 'sendAdvert'; advert: AdvertToSend; destinations: string[]; afterAddresses?: boolean }
   | { kind: 'addAddresses'; addresses: string[]; excluded: string[]; routes: string[] }
   | { kind: 'removeAddresses'; addresses: string[]; excluded: string[]; routes: string[] }
   /** Gratuitous ARP (IPv4) or unsolicited NA (IPv6): `repeat` rounds over all addresses, `intervalMs` apart per packet. */
@@ -149,7 +170,10 @@ export interface StepResult {
   actions: RouterAction[]
 }
 
-const ALL_TIMERS: TimerName[] = ['MasterDown', 'Advert', 'PreemptDelay', 'GarpDelay', 'GarpRefresh']
+const ALL_TIMERS: TimerName[] = ['MasterDown', 'Advert', 'PreemptDelay', 'GarpDelay', 'GarpRefresh', 'TakeoverLease']
+
+/** The priority an operator takeover advertises: above any configured backup, below an owner. */
+export const TAKEOVER_PRIORITY = 254
 
 export function createRouter(config: RouterConfig, _now: number): Router {
   const configured = csToUs(config.advertIntervalCs)
@@ -163,6 +187,8 @@ export function createRouter(config: RouterConfig, _now: number): Router {
     masterPriority: null,
     masterDownReason: null,
     preemptDeadline: null,
+    takeoverUntil: null,
+    takeoverReason: null,
     interfaceUp: true,
     trackers: {},
     syncFault: null,
@@ -178,6 +204,7 @@ export function status(router: Router): RouterStatus {
     effectivePriority: router.effectivePriority,
     masterAddress: router.state === 'Master' ? router.config.primaryAddress : router.masterAddress,
     masterPriority: router.state === 'Master' ? router.effectivePriority : router.masterPriority,
+    takeoverUntil: router.takeoverUntil,
   }
 }
 
@@ -237,7 +264,7 @@ class Step {
     return [this.cfg.family === 'ipv4' ? '224.0.0.18' : 'ff02::12']
   }
 
-  sendAdvert(priority: number): void {
+  sendAdvert(priority: number, afterAddresses = false): void {
     const c = this.cfg
     const advert: AdvertToSend = {
       version: c.version,
@@ -250,7 +277,7 @@ class Step {
       advert.authType = c.auth.type === 'pass' ? AUTH_PASS : AUTH_NONE
       if (c.auth.type === 'pass') advert.authPassword = c.auth.password
     }
-    this.actions.push({ kind: 'sendAdvert', advert, destinations: this.destinations() })
+    this.actions.push(afterAddresses ? { kind: 'sendAdvert', advert, destinations: this.destinations(), afterAddresses } : { kind: 'sendAdvert', advert, destinations: this.destinations() })
     this.bump('advert_sent')
     if (priority === 0) this.bump('pri_zero_sent')
   }
@@ -272,7 +299,12 @@ class Step {
 
   // --- transitions -------------------------------------------------------------------------
 
-  becomeMaster(reason: string): void {
+  /**
+   * makeBeforeBreak (operator takeover only): the old master is alive and serving, so we add
+   * the addresses and announce them before it hears the advert that makes it let go; then no
+   * instant has nobody holding them. kaopsd: keepalived has no such handover.
+   */
+  becomeMaster(reason: string, makeBeforeBreak = false): void {
     const c = this.cfg
     this.stopTimer('MasterDown')
     this.stopTimer('PreemptDelay')
@@ -281,12 +313,22 @@ class Step {
     // RFC 5798 6.4.1/6.4.2: a new master advertises its own interval, not the one it learned.
     this.r.masterAdverIntUs = csToUs(c.advertIntervalCs)
     this.log('info', `Entering MASTER STATE (${reason})`)
-    // Advert first, as keepalived does: the old master drops the addresses before our ARPs land.
-    this.sendAdvert(this.r.effectivePriority)
+    const add: RouterAction = { kind: 'addAddresses', addresses: [...c.addresses], excluded: [...c.excludedAddresses], routes: [...c.routes] }
+    if (makeBeforeBreak) {
+      // One gratuitous round before the advert moves the clients to us while the old master
+      // still answers too; the rest of the burst follows it.
+      this.actions.push(add)
+      this.gratuitous(Math.min(1, c.garp.masterRepeat))
+      this.sendAdvert(this.r.effectivePriority, true)
+      this.gratuitous(c.garp.masterRepeat - 1)
+    } else {
+      // Advert first, as keepalived does: the old master drops the addresses before our ARPs land.
+      this.sendAdvert(this.r.effectivePriority)
+      this.actions.push(add)
+      this.gratuitous(c.garp.masterRepeat)
+    }
     this.bump('become_master')
-    this.actions.push({ kind: 'addAddresses', addresses: [...c.addresses], excluded: [...c.excludedAddresses], routes: [...c.routes] })
     this.r.vipsSet = true
-    this.gratuitous(c.garp.masterRepeat)
     if (c.garp.masterDelayCs > 0) this.startTimer('GarpDelay', csToUs(c.garp.masterDelayCs))
     if (c.garp.masterRefreshCs > 0) this.startTimer('GarpRefresh', csToUs(c.garp.masterRefreshCs))
     this.startTimer('Advert', csToUs(c.advertIntervalCs))
@@ -332,6 +374,9 @@ class Step {
       this.releaseAddresses()
       this.bump('release_master')
     }
+    // A router that cannot serve gives up an operator takeover too: coming back out of Fault
+    // it must not claim 254 over a healthy peer.
+    if (this.r.takeoverUntil !== null) this.clearTakeover(`entering FAULT: ${reason}`, false)
     this.stopAllTimers()
     this.r.state = 'Fault'
     this.r.preemptDeadline = null
@@ -361,12 +406,33 @@ class Step {
       this.r.effectivePriority = 255
       return
     }
+    if (this.r.takeoverUntil !== null) {
+      // An operator takeover holds 254 whatever the trackers say (Fault still ends it).
+      this.r.effectivePriority = TAKEOVER_PRIORITY
+      return
+    }
     let p = this.r.basePriority
     for (const t of Object.values(this.r.trackers)) {
       if (t.weight > 0 && t.up) p += t.weight
       if (t.weight < 0 && !t.up) p += t.weight
     }
     this.r.effectivePriority = Math.min(254, Math.max(1, p))
+  }
+
+  /** Ends an operator takeover: the computed priority again, told at once when master (and announce). */
+  clearTakeover(why: string, announce = true): void {
+    const before = this.r.effectivePriority
+    this.r.takeoverUntil = null
+    this.r.takeoverReason = null
+    this.stopTimer('TakeoverLease')
+    this.recomputePriority()
+    this.log('info', `takeover ended (${why}): priority ${before} -> ${this.r.effectivePriority}`)
+    if (announce && this.r.state === 'Master' && this.r.effectivePriority !== before) {
+      // At once rather than at the next interval: a preempting higher-priority peer starts
+      // its way back now, a non-preempting one learns our real priority.
+      this.sendAdvert(this.r.effectivePriority)
+      this.startTimer('Advert', csToUs(this.cfg.advertIntervalCs))
+    }
   }
 
   /** After anything that may change fault reasons: move into or out of Fault. */
@@ -567,6 +633,9 @@ function onTimer(s: Step, timer: TimerName): void {
       s.gratuitous(c.garp.masterRefreshRepeat)
       s.startTimer('GarpRefresh', csToUs(c.garp.masterRefreshCs))
       return
+    case 'TakeoverLease':
+      if (s.r.takeoverUntil !== null) s.clearTakeover('lease expired')
+      return
   }
 }
 
@@ -583,6 +652,8 @@ function onTrack(s: Step, ev: Extract<RouterEvent, { kind: 'track' }>): void {
 
 function onShutdown(s: Step, releaseVips: boolean): void {
   if (s.r.state === 'Stopped') return
+  // Stopping ends a takeover; the timer goes with the others below, no advert but priority 0.
+  if (s.r.takeoverUntil !== null) s.clearTakeover('shutdown', false)
   if (s.r.state === 'Master') {
     // RFC 3768 6.4.3: a master that stops sends priority 0 so a backup takes over after skew.
     s.sendAdvert(0)
@@ -651,6 +722,40 @@ function onSync(s: Step, ev: Extract<RouterEvent, { kind: 'sync' }>): void {
   else if (ev.want === 'Backup' && s.r.state === 'Master') s.leaveMasterToBackup(ev.reason)
 }
 
+function onTakeover(s: Step, ev: Extract<RouterEvent, { kind: 'takeover' }>): void {
+  const why = ev.reason ? `operator takeover: ${ev.reason}` : 'operator takeover'
+  if (s.r.state !== 'Backup' && s.r.state !== 'Master') {
+    s.log('warning', `${why} refused in state ${s.r.state.toUpperCase()}`)
+    return
+  }
+  if (s.r.state === 'Backup' && s.r.masterPriority === 255) {
+    // The address owner always wins the election: taking over would only flap.
+    s.log('warning', `${why} refused: the master ${s.r.masterAddress ?? '(unknown)'} is the address owner (priority 255)`)
+    return
+  }
+  if (!(ev.leaseMs > 0)) {
+    s.log('warning', `${why} refused: lease ${ev.leaseMs} ms`)
+    return
+  }
+  const renew = s.r.takeoverUntil !== null
+  const before = s.r.effectivePriority
+  s.r.takeoverUntil = s.now + ev.leaseMs
+  s.r.takeoverReason = ev.reason ?? null
+  s.startTimer('TakeoverLease', ev.leaseMs * 1000)
+  s.recomputePriority()
+  const lease = `${Math.round(ev.leaseMs) / 1000} s`
+  if (s.r.basePriority === 255) s.log('info', `${why} ${renew ? 'renewed' : 'started'} for ${lease}: address owner, priority stays 255`)
+  else s.log('info', `${why} ${renew ? 'renewed' : 'started'} for ${lease}: priority ${before} -> ${s.r.effectivePriority}`)
+  if (s.r.state === 'Backup') {
+    s.becomeMaster(why, true)
+    return
+  }
+  // Already master: say the new priority now, so a peer that preempts learns it before it
+  // could start an election of its own.
+  s.sendAdvert(s.r.effectivePriority)
+  s.startTimer('Advert', csToUs(s.cfg.advertIntervalCs))
+}
+
 /** Feeds one event to the router at time `now` (ms, monotonic). Never throws on packet content. */
 export function step(router: Router, event: RouterEvent, now: number): StepResult {
   const s = new Step(router, now)
@@ -690,6 +795,12 @@ export function step(router: Router, event: RouterEvent, now: number): StepResul
       break
     case 'sync':
       onSync(s, event)
+      break
+    case 'takeover':
+      onTakeover(s, event)
+      break
+    case 'takeoverEnd':
+      if (s.r.takeoverUntil !== null) s.clearTakeover(event.reason ? `operator: ${event.reason}` : 'operator')
       break
   }
   return s.finish()

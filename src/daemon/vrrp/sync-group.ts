@@ -51,3 +51,19 @@ export function syncGroupDecisions(group: string, members: SyncMember[]): SyncDe
   }
   return []
 }
+
+/**
+ * The instances an operator takeover must reach: the named ones and every other member of their
+ * sync groups. A takeover of one member alone would be undone: the group would pull the others
+ * to master at their configured priority, the peer's members would win them back, and the group
+ * would follow them to backup. Named ones first, then the members they bring, without repeats.
+ */
+export function withSyncGroupMembers(names: readonly string[], groups: readonly { instances: readonly string[] }[]): string[] {
+  const out: string[] = []
+  const add = (n: string): void => {
+    if (!out.includes(n)) out.push(n)
+  }
+  for (const n of names) add(n)
+  for (const n of names) for (const g of groups) if (g.instances.includes(n)) for (const m of g.instances) add(m)
+  return out
+}

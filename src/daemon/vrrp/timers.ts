@@ -5,7 +5,8 @@ import type { VrrpVersion } from './packet.js'
  * is exactly keepalived's; callers convert to the millisecond clock at the edge (usToMs).
  */
 
-export type TimerName = 'MasterDown' | 'Advert' | 'PreemptDelay' | 'GarpDelay' | 'GarpRefresh'
+/** TakeoverLease: the end of an operator takeover (kaopsd's own, not in keepalived). */
+export type TimerName = 'MasterDown' | 'Advert' | 'PreemptDelay' | 'GarpDelay' | 'GarpRefresh' | 'TakeoverLease'
 
 export const US_PER_CS = 10_000
 

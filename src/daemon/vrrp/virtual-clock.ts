@@ -1,6 +1,8 @@
 import { decodeAdvert, encodeAdvert } from './packet.js'
 import { createRouter, step, type RouterAction, type RouterConfig, type RouterEvent, type Router, type RouterStateName } from './router.js'
 import type { TimerName } from './timers.js'
+import { ownFaultReason } from './router.js'
+import { syncGroupDecisions } from './sync-group.js'
 
 /**
  * Runs routers on a virtual clock, for tests and golden traces: timers fire at their exact
@@ -8,6 +10,8 @@ import type { TimerName } from './timers.js'
  * bytes are exercised too) after `latencyMs`. Pure: no real time, no sockets.
  *
  * Ordering at equal times: scheduled inputs first, then deliveries, then timers (deterministic).
+ * With syncGroups, a member's state change is followed at once, as the runtime does
+ * (VrrpService): the group's decisions are fed to the members as sync events, until none are left.
  */
 
 export interface LanInput {
@@ -39,7 +43,12 @@ export interface LanResult {
   routers: Record<string, Router>
 }
 
-export function runLan(configs: Record<string, RouterConfig>, inputs: LanInput[], untilMs: number, latencyMs = 0): LanResult {
+export interface LanOptions {
+  /** vrrp_sync_group name -> member routers (names in `configs`). */
+  syncGroups?: Record<string, string[]>
+}
+
+export function runLan(configs: Record<string, RouterConfig>, inputs: LanInput[], untilMs: number, latencyMs = 0, options: LanOptions = {}): LanResult {
   const routers: Record<string, Router> = {}
   const crashed = new Set<string>()
   for (const [name, cfg] of Object.entries(configs)) routers[name] = createRouter(cfg, 0)
@@ -69,28 +78,47 @@ export function runLan(configs: Record<string, RouterConfig>, inputs: LanInput[]
       steps.push({ at: item.at, router: item.router, event: item.event, state: r.state, priority: r.effectivePriority, actions: [] })
       continue
     }
-    const { router, actions } = step(routers[item.router]!, item.event, item.at)
-    routers[item.router] = router
-    steps.push({ at: item.at, router: item.router, event: item.event, state: router.state, priority: router.effectivePriority, actions })
+    feed(item.router, item.event, item.at)
+  }
+  return { steps, routers }
+
+  function feed(name: string, ev: RouterEvent, at: number): void {
+    const before = routers[name]!.state
+    const { router, actions } = step(routers[name]!, ev, at)
+    routers[name] = router
+    steps.push({ at, router: name, event: ev, state: router.state, priority: router.effectivePriority, actions })
     for (const a of actions) {
       if (a.kind !== 'sendAdvert') continue
-      const from = configs[item.router]!
+      const from = configs[name]!
       for (const dst of a.destinations) {
         const bytes = encodeAdvert(a.advert, { family: from.family, src: from.primaryAddress, dst })
-        for (const [name, cfg] of Object.entries(configs)) {
-          if (name === item.router || crashed.has(name)) continue
+        for (const [peer, cfg] of Object.entries(configs)) {
+          if (peer === name || crashed.has(peer)) continue
           // unicast: each copy goes to the one peer it is addressed to
           if (from.unicastPeers.length > 0 && cfg.primaryAddress !== dst) continue
           const decoded = decodeAdvert(bytes, { family: cfg.family, src: from.primaryAddress, dst })
           const event: RouterEvent = decoded.ok
             ? { kind: 'advert', advert: decoded.advert, src: from.primaryAddress, dst, ttl: 255 }
             : { kind: 'malformed', error: decoded.error, src: from.primaryAddress }
-          queue.push({ at: item.at + latencyMs, order: order++, router: name, event })
+          queue.push({ at: at + latencyMs, order: order++, router: peer, event })
         }
       }
     }
+    if (router.state !== before) followSyncGroups(name, before, at)
   }
-  return { steps, routers }
+
+  function followSyncGroups(changed: string, before: RouterStateName, at: number): void {
+    for (const [group, members] of Object.entries(options.syncGroups ?? {})) {
+      if (!members.includes(changed)) continue
+      const live = members.filter((m) => !crashed.has(m) && routers[m])
+      const decisions = syncGroupDecisions(
+        group,
+        live.map((m) => ({ name: m, before: m === changed ? before : routers[m]!.state, after: routers[m]!.state, ownFault: ownFaultReason(routers[m]!) !== null })),
+      )
+      // Each decision is a step of its own, which may change a state and recurse: as the runtime.
+      for (const d of decisions) feed(d.member, { kind: 'sync', want: d.want, reason: d.reason }, at)
+    }
+  }
 }
 
 /** One router alone on the virtual clock (adverts it sends go nowhere). */
