@@ -6,11 +6,20 @@
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {register} from 'tsx/esm/api'
-import {execute, settings} from '@oclif/core'
+import {Config, Plugin, execute, settings} from '@oclif/core'
 
 register()
 settings.enableAutoTranspile = false
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 pjson.oclif.commands = './src/commands'
-await execute({development: true, dir: import.meta.url, loadOptions: {root, pjson}})
+// `npm run build` writes oclif.manifest.json, which describes and points at dist/commands: read
+// here it would run the built commands (and list a stale set) instead of src. So the root
+// plugin is loaded without it, and the other plugins (help, autocomplete, not-found) are loaded
+// around it as usual.
+const rootPlugin = new Plugin({root, pjson, isRoot: true, ignoreManifest: true})
+await rootPlugin.load()
+const config = new Config({root, pjson, plugins: new Map([[rootPlugin.name, rootPlugin]])})
+await config.load()
+await config.loadPluginsAndCommands({force: true})
+await execute({development: true, loadOptions: config})
