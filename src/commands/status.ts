@@ -24,12 +24,9 @@ export default class Status extends KaopsCommand {
     const facts = await gatherStatusFacts(inv, {parallel: flags.parallel, connectTimeoutMs: flags['connect-timeout'] * 1000})
     const status = buildSiteStatus(inv, facts)
     if (!this.jsonEnabled()) process.stdout.write(formatSiteStatus(status))
-    const exit = status.directors.some((d) => !d.reachable) ? ExitCode.unreachable : status.healthy ? ExitCode.ok : ExitCode.error
-    if (exit !== ExitCode.ok) {
-      // oclif prints the returned JSON only on a normal return; print it ourselves before exiting.
-      if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
-      this.exit(exit)
-    }
+    // Not this.exit(): with --json oclif's catch would turn its exit error into exit 1 and a
+    // second JSON document. A normal return prints the JSON; the exit code rides along.
+    process.exitCode = status.directors.some((d) => !d.reachable) ? ExitCode.unreachable : status.healthy ? ExitCode.ok : ExitCode.error
     return status
   }
 }
