@@ -5,6 +5,9 @@ import assert from 'node:assert/strict'
 import {evaluateGate, MIN_ADVERTS_HEARD, type GateObservation} from '../../src/apply/gate.js'
 import type {DesiredVip} from '../../src/model/desired-state.js'
 import type {KaopsdStatus, VrrpInstanceStats, VrrpInstanceStatus, VrrpStateName} from '../../src/model/kaopsd-status.js'
+import {status as routerStatus} from '../../src/daemon/vrrp/router.js'
+import {runLan} from '../../src/daemon/vrrp/virtual-clock.js'
+import {routerConfig} from './vrrp-fixtures.js'
 
 const VIP = '198.18.0.100/24'
 const vips: DesiredVip[] = [{instance: 'VI_1', vrid: 51, addresses: [VIP], expectedMaster: 'dir1'}]
@@ -103,4 +106,37 @@ test('gate: IPv6 advert sources compare in any spelling, zone or case', () => {
   const b = (heard: string) => ({...dir2(instance('BACKUP', heard)), addresses: [addr('eth0', 'fe80::2/64')]})
   assert.equal(evaluateGate('dir2', v6vips, [m, b('FE80:0:0::1%eth0')], 'plan').ok, true)
   assert.match(evaluateGate('dir2', v6vips, [m, b('fe80::3')], 'plan').problems.join(), /hears fe80::3, which is not a director/)
+})
+
+test('gate, fed by the real VRRP state machine: a restarted backup with the wrong auth_pass fails the gate before it splits the VIP', () => {
+  // imp1 is master from the start; imp2 (re)starts at 5 s, as after an apply, with a good or a wrong password.
+  const cfg = (primaryAddress: string, priority: number, password: string) => routerConfig({primaryAddress, priority, addresses: ['198.18.0.100'], auth: {type: 'pass', password}})
+  const STATE: Record<string, VrrpStateName> = {Initialize: 'INIT', Backup: 'BACKUP', Master: 'MASTER', Fault: 'FAULT', Stopped: 'STOP'}
+  const gateVips: DesiredVip[] = [{instance: 'VI_1', vrid: 51, addresses: [VIP], expectedMaster: 'imp1'}]
+  /** The gate's view of both directors at `ms`, built from the routers as kaopsd reports them. */
+  const lookAt = (password: string, ms: number): GateObservation[] => {
+    const primaries = {imp1: '198.18.0.11', imp2: '198.18.0.12'}
+    const {routers} = runLan({imp1: cfg(primaries.imp1, 150, 'right'), imp2: cfg(primaries.imp2, 100, password)}, [{at: 0, router: 'imp1', event: {kind: 'startup'}}, {at: 5000, router: 'imp2', event: {kind: 'startup'}}], ms)
+    return (['imp1', 'imp2'] as const).map((host) => {
+      const r = routers[host]!
+      const s = routerStatus(r)
+      const inst = {...instance(STATE[r.state]!, s.masterAddress, r.counters), effectivePriority: r.effectivePriority}
+      const addresses = [addr('eth0', `${primaries[host]}/24`), ...(r.state === 'Master' ? [addr('eth0', VIP)] : [])]
+      return {host, active: 'active', addresses, status: kaopsd(host === 'imp1' ? 1 : 2, inst)}
+    })
+  }
+  // Good password: half a second after the restart it has not heard imp1 yet; a few adverts later the gate passes.
+  const first = lookAt('right', 5_100)
+  assert.match(evaluateGate('imp2', gateVips, first, 'plan', first).problems.join(), /imp2: VI_1 is BACKUP but hears no master/)
+  const later = evaluateGate('imp2', gateVips, lookAt('right', 8_000), 'plan', first)
+  assert.equal(later.ok, true, later.problems.join('; '))
+
+  // Wrong password: the VIP is still held once at 8 s, which alone looked healthy; the gate says why it is not.
+  const wrongFirst = lookAt('wrong', 5_100)
+  const wrong = evaluateGate('imp2', gateVips, lookAt('wrong', 8_000), 'plan', wrongFirst)
+  assert.deepEqual(wrong.holders, {VI_1: ['imp1']})
+  assert.equal(wrong.problems.length, 1, wrong.problems.join('; '))
+  assert.match(wrong.problems[0]!, /^imp2: VI_1 is BACKUP but hears no master; adverts from imp1 \(198\.18\.0\.11\) are not arriving or are dropped \(drops counted so far: auth_failure=\d+\) — check auth_pass/)
+  // Left alone it takes the VIP after the master-down interval: a split brain the old checks see only then.
+  assert.match(evaluateGate('imp2', gateVips, lookAt('wrong', 10_000), 'plan', wrongFirst).problems.join(), /held by imp1 and imp2 at once/)
 })
