@@ -22,6 +22,7 @@ export default class Import extends KaopsCommand {
   static override examples = [
     '<%= config.bin %> import --file lb1/keepalived.conf --file lb2/keepalived.conf --out inventories/prod.yaml',
     '<%= config.bin %> import --file lb1.conf --file lb2.conf --address lb1=192.168.1.11/24 --address lb2=192.168.1.12/24',
+    '<%= config.bin %> import --file lb1.conf --json | jq -r .inventory',
     '<%= config.bin %> import --host 192.168.1.11 --host 192.168.1.12 --user root --identity ~/.ssh/id_ed25519 --out inventories/prod.yaml',
   ]
   static override enableJsonFlag = true

@@ -10,6 +10,7 @@ export default class Render extends KaopsCommand {
   static override examples = [
     '<%= config.bin %> render inventories/prod.yaml --out /tmp/prod',
     '<%= config.bin %> render inventories/prod.yaml --out /tmp/prod --redact --host lb1',
+    '<%= config.bin %> render inventories/prod.yaml --out /tmp/prod --json',
   ]
   static override args = {inventory: Args.string({description: 'inventory YAML', required: true})}
   static override flags = {

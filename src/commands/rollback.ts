@@ -9,7 +9,7 @@ import {formatSummary} from '../apply/summary.js'
 export default class Rollback extends KaopsCommand {
   static override description =
     "Switch every host back to its previous release (or --to RELEASE) in the same safe order as apply; each host's managed files become byte for byte that release's"
-  static override examples = ['<%= config.bin %> rollback inventories/prod.yaml', '<%= config.bin %> rollback inventories/prod.yaml --host dir2 --to 20250102T030405Z-1a2b3c4d']
+  static override examples = ['<%= config.bin %> rollback inventories/prod.yaml', '<%= config.bin %> rollback inventories/prod.yaml --host dir2 --to 20250102T030405Z-1a2b3c4d', '<%= config.bin %> rollback inventories/prod.yaml --json']
   static override args = {inventory: Args.string({description: 'inventory YAML', required: true})}
   static override flags = {
     to: Flags.string({description: 'release id to return to (see `kaops releases`); default: the one before current'}),

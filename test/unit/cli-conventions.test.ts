@@ -10,7 +10,7 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
-import {Config} from '@oclif/core'
+import {Config, Plugin} from '@oclif/core'
 import {ExitCode} from '../../src/model/exit-codes.js'
 import {SETUPS} from './import-fixtures.js'
 
@@ -40,11 +40,19 @@ function kaops(args: string[], env: Record<string, string | undefined> = {}): Pr
   })
 }
 
-/** The CLI's commands as oclif itself loads them (the same settings as bin/dev.js). */
+/**
+ * The CLI's commands as oclif itself loads them, the way bin/dev.js does: src/commands, without
+ * the oclif.manifest.json that `npm run build` writes for dist/.
+ */
 async function loadCli(): Promise<Config> {
   const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {oclif: Record<string, unknown>}
   pjson.oclif['commands'] = './src/commands'
-  return Config.load({root: ROOT, pjson: pjson as never})
+  const rootPlugin = new Plugin({root: ROOT, pjson: pjson as never, isRoot: true, ignoreManifest: true})
+  await rootPlugin.load()
+  const config = new Config({root: ROOT, pjson: pjson as never, plugins: new Map([[rootPlugin.name, rootPlugin]])})
+  await config.load()
+  await config.loadPluginsAndCommands({force: true})
+  return config
 }
 
 const ownCommands = (config: Config) => config.commands.filter((c) => c.pluginName === 'kaops')
@@ -110,7 +118,10 @@ test('every command that reports has --json; each prints one parseable JSON docu
   const config = await loadCli()
   for (const c of ownCommands(config)) {
     if (c.id in NO_JSON) assert.ok(!('json' in c.flags), `${c.id}: listed as without --json but has it`)
-    else assert.ok('json' in c.flags, `kaops ${argvOf(c.id).join(' ')} has no --json`)
+    else {
+      assert.ok('json' in c.flags, `kaops ${argvOf(c.id).join(' ')} has no --json`)
+      assert.ok((c.examples ?? []).some((e) => / --json\b/.test(typeof e === 'string' ? e : e.command)), `kaops ${argvOf(c.id).join(' ')}: an example shows --json`)
+    }
   }
   const dir = mkdtempSync(join(tmpdir(), 'kaops-cli-'))
   try {

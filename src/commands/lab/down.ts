@@ -5,7 +5,7 @@ import {labDown, type LabDownResult} from '../../lab/lab.js'
 export default class LabDown extends KaopsCommand {
   static override description =
     'Remove exactly what `kaops lab up` created (containers and their processes, namespaces, links, the bridge, per-host directories); the cached base image and the lab key stay. Needs root.'
-  static override examples = ['<%= config.bin %> lab down', '<%= config.bin %> lab down inventories/lab.yaml']
+  static override examples = ['<%= config.bin %> lab down', '<%= config.bin %> lab down inventories/lab.yaml', '<%= config.bin %> lab down --json']
   static override args = {inventory: Args.string({description: 'inventory YAML with a `lab:` section', default: 'inventories/lab.yaml'})}
   static override enableJsonFlag = true
 
