@@ -6,7 +6,7 @@ import {KaopsError} from '../model/errors.js'
 import {ExitCode} from '../model/exit-codes.js'
 import type {LabSpec} from './lab-spec.js'
 import type {LabPaths} from './paths.js'
-import {haveCommand, tryRun} from './runner.js'
+import {haveCommand, pidAlive, tryRun} from './runner.js'
 
 /**
  * The Debian root every lab host boots from, made once with debootstrap and cached. It is built
@@ -130,15 +130,6 @@ async function removeStaleBuilds(paths: LabPaths): Promise<void> {
   for (const entry of await readdir(paths.cacheDir).catch(() => [] as string[])) {
     const m = /^base-.*\.building-(\d+)$/.exec(entry)
     if (m && !pidAlive(Number(m[1]))) await rm(join(paths.cacheDir, entry), {recursive: true, force: true})
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

@@ -3,6 +3,7 @@ import {dirname} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {KaopsError} from '../model/errors.js'
 import {ExitCode} from '../model/exit-codes.js'
+import {pidAlive} from './runner.js'
 
 export interface LabLockOptions {
   /** How long to wait for a live owner to finish (labs on other bridges share this lock). Default 10 min. */
@@ -29,7 +30,7 @@ export async function withLabLock<T>(file: string, what: string, fn: () => Promi
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || stale > 3) throw lockError(file, error)
       const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim())
-      if (owner && owner !== process.pid && alive(owner)) {
+      if (owner && owner !== process.pid && pidAlive(owner)) {
         if (Date.now() > until) {
           throw new KaopsError(`another kaops lab command (pid ${owner}) is running; wait for it, or remove ${file} if it is stale`, {exit: ExitCode.locked})
         }
@@ -52,14 +53,5 @@ export async function withLabLock<T>(file: string, what: string, fn: () => Promi
 
   function lockError(f: string, error: unknown): KaopsError {
     return new KaopsError(`cannot take the lab lock ${f} for ${what}: ${(error as Error).message}`, {exit: ExitCode.locked})
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

@@ -70,6 +70,16 @@ export async function haveCommand(cmd: string): Promise<boolean> {
   }
 }
 
+/** Whether a process with this pid exists (EPERM: it does, but belongs to another user). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 /**
  * Starts a long-lived program in its own session, detached from us, stdout+stderr to `logFd`.
  * Resolves with its pid once it has been spawned (not once it is "ready").

@@ -45,16 +45,22 @@ export function probeRequestFor(desired: DesiredHost): ProbeRequest {
   }
 }
 
+/**
+ * How every script kaops runs on a host begins: a known PATH and C locale, and `b64` (one line of
+ * base64) for any value that may hold spaces or newlines; such a field reads back with unb64.
+ */
+export const SCRIPT_PRELUDE: readonly string[] = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LC_ALL=C', 'export PATH LC_ALL', 'b64() { base64 -w0; }']
+
+/** A b64 field of a script's output; '-' (or a missing field) is empty. */
+export const unb64 = (s: string | undefined): string => (s === undefined || s === '-' ? '' : Buffer.from(s, 'base64').toString('utf8'))
+
 /** The probe script for one host. Pure: the same request gives the same bytes. */
 export function buildProbeScript(req: ProbeRequest, opts: {contentLimit?: number} = {}): string {
   const lines = [
     '# kaops state probe v1 (POSIX sh)',
-    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    'LC_ALL=C',
-    'export PATH LC_ALL',
+    ...SCRIPT_PRELUDE,
     `max=${opts.contentLimit ?? PROBE_CONTENT_LIMIT}`,
     `bin=${shq(KAOPSD_PATH)}`,
-    'b64() { base64 -w0; }',
     // pf TAG PATH: hash, mode, size and (small) content of one file.
     'pf() {',
     '  if [ -f "$2" ]; then',
@@ -118,8 +124,6 @@ export function buildProbeScript(req: ProbeRequest, opts: {contentLimit?: number
   )
   return lines.join('\n')
 }
-
-const unb64 = (s: string | undefined): string => (s === undefined || s === '-' ? '' : Buffer.from(s, 'base64').toString('utf8'))
 
 export class ProbeParseError extends Error {}
 

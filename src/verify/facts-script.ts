@@ -17,14 +17,12 @@
  */
 import type {KaopsdStatus} from '../model/kaopsd-status.js'
 import type {ArpObservation, HostExtraFacts} from '../model/verify.js'
-import {KAOPSD_PATH} from '../remote/state-probe.js'
+import {KAOPSD_PATH, SCRIPT_PRELUDE, unb64} from '../remote/state-probe.js'
 import {shq} from '../remote/shell-quote.js'
-
-const PRELUDE = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LC_ALL=C', 'export PATH LC_ALL', 'b64() { base64 -w0; }']
 
 /** `statusGapSeconds` 0: no status reads (real servers, probe hosts). */
 export function buildFactsScript(statusGapSeconds: number): string {
-  const lines = [...PRELUDE, `bin=${shq(KAOPSD_PATH)}`, 'st() { if [ -x "$bin" ] && s=$(timeout 5 "$bin" status --json 2>/dev/null) && [ -n "$s" ]; then printf "%s" "$s" | b64; else printf -; fi; }', 'echo "KAOPS-VERIFY 1"']
+  const lines = [...SCRIPT_PRELUDE, `bin=${shq(KAOPSD_PATH)}`, 'st() { if [ -x "$bin" ] && s=$(timeout 5 "$bin" status --json 2>/dev/null) && [ -n "$s" ]; then printf "%s" "$s" | b64; else printf -; fi; }', 'echo "KAOPS-VERIFY 1"']
   if (statusGapSeconds > 0) {
     lines.push('t1=$(date +%s%N)', 'echo "ST1 $(st)"', `sleep ${statusGapSeconds}`, 't2=$(date +%s%N)', 'echo "ST2 $(st)"', 'echo "GAP $(( (t2 - t1) / 1000000 ))"')
   }
@@ -37,8 +35,6 @@ export function buildFactsScript(statusGapSeconds: number): string {
   )
   return lines.join('\n')
 }
-
-const unb64 = (s: string | undefined): string => (s === undefined || s === '-' ? '' : Buffer.from(s, 'base64').toString('utf8'))
 
 /** `ip -o link` to interface -> MAC (ether links only). Pure. */
 export function parseLinkMacs(text: string): Record<string, string> {
@@ -87,7 +83,7 @@ export function parseFactsOutput(host: string, stdout: string): HostExtraFacts {
 
 /** Ask who answers ARP for each address, from the probe host. */
 export function buildArpScript(addresses: string[]): string {
-  const lines = [...PRELUDE, 'echo "KAOPS-ARP 1"']
+  const lines = [...SCRIPT_PRELUDE, 'echo "KAOPS-ARP 1"']
   for (const a of addresses) {
     const q = shq(a)
     lines.push(

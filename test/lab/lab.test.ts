@@ -13,21 +13,12 @@ import {labDown, labStatus, labUp} from '../../src/lab/lab.js'
 import {readLabSpec} from '../../src/lab/lab-spec.js'
 import {labExec, labSshArgs, writeToHost} from '../../src/lab/host-access.js'
 import {netnsName, vethName} from '../../src/lab/paths.js'
+import {whyNotHere} from './helpers/preconditions.js'
 
 const INVENTORY = 'inventories/lab.yaml'
 const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
 
-function whyCannotRun(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, mounts, containers)'
-  for (const [cmd, pkg] of [['systemd-nspawn', 'systemd-container'], ['debootstrap', 'debootstrap'], ['ssh', 'openssh-client']]) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${cmd}`], {stdio: 'ignore'})
-    } catch {
-      return `${cmd} missing (apt-get install ${pkg}; scripts/install-deps.sh does it)`
-    }
-  }
-  return undefined
-}
+const whyCannotRun = () => whyNotHere('network namespaces, mounts, containers', ['systemd-nspawn', 'debootstrap', 'ssh'])
 
 /** Our nspawn processes still alive (zombies excluded: they are gone but for the reaping). */
 function nspawnLeft(): string[] {

@@ -27,7 +27,7 @@ function curlMany(lab: NetnsLab, client: string, vip: string, n: number): string
 const count = (xs: string[], x: string): number => xs.filter((v) => v === x).length
 
 test('nftables data plane: NAT spreads over both real servers, survives a failure and a reconcile; DR too', async (t) => {
-  const why = whyNoNetnsLab(['ip', 'nft', 'curl'])
+  const why = whyNoNetnsLab(['nft', 'curl'])
   if (why) {
     t.skip(why)
     return

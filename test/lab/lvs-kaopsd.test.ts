@@ -31,7 +31,7 @@ const GW = '198.18.51.254'
 
 function whyCannotRun(): string | undefined {
   if (!existsSync(KAOPSD)) return `${KAOPSD} is missing (npm run build)`
-  return whyNoNetnsLab(['ip', 'nft'])
+  return whyNoNetnsLab(['nft'])
 }
 
 /** The client's probe: a new connection every 40 ms, one line per answer ("<ms> <name>" or "<ms> ERR <why>"). */

@@ -22,6 +22,7 @@ import {runPlan, type PlanRun, type RunPlanOptions} from '../../src/plan/run-pla
 import {formatPlanHuman} from '../../src/plan/format-human.js'
 import {formatPlanJson} from '../../src/plan/format-json.js'
 import type {Plan, ResourceChange} from '../../src/model/plan.js'
+import {whyNotHere} from './helpers/preconditions.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const INVENTORY = join(ROOT, 'test', 'fixtures', 'inventories', 'plan-lab.yaml')
@@ -34,17 +35,7 @@ process.env.KAOPS_LAB_VRRP_PASS = SECRET
 let skipAll: string | undefined
 let spec: LabSpec | undefined
 
-function whyCannotRun(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, containers)'
-  for (const cmd of ['systemd-nspawn', 'ssh', 'ip']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${cmd}`], {stdio: 'ignore'})
-    } catch {
-      return `${cmd} missing (scripts/install-deps.sh installs it)`
-    }
-  }
-  return undefined
-}
+const whyCannotRun = () => whyNotHere('network namespaces, containers', ['systemd-nspawn', 'ssh', 'ip'])
 
 before(async () => {
   skipAll = whyCannotRun()

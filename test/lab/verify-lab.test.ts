@@ -22,21 +22,12 @@ import {verifyInventory} from '../../src/verify/run-verify.js'
 import {runFailoverDrill} from '../../src/verify/drill-run.js'
 import type {CheckResult} from '../../src/model/verify.js'
 import {netnsName} from '../../src/lab/paths.js'
+import {whyNotHere} from './helpers/preconditions.js'
 
 const INVENTORY = 'inventories/lab.yaml'
 const VIP = '198.18.0.100'
 
-function whyCannotRun(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, containers)'
-  for (const cmd of ['systemd-nspawn', 'debootstrap', 'ssh']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${cmd}`], {stdio: 'ignore'})
-    } catch {
-      return `${cmd} missing (scripts/install-deps.sh installs it)`
-    }
-  }
-  return undefined
-}
+const whyCannotRun = () => whyNotHere('network namespaces, containers', ['systemd-nspawn', 'debootstrap', 'ssh'])
 
 async function sh(spec: LabSpec, host: string, script: string): Promise<string> {
   const r = await labExec(spec, host, ['sh', '-c', script])

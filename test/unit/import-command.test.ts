@@ -1,16 +1,12 @@
 // `kaops import --file` end to end through the oclif entry, and the SSH reader against a fake host.
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {test} from 'node:test'
 import {readRemoteConfigFiles, type ConfigReaderHost} from '../../src/import/from-hosts.js'
 import {SETUPS} from './import-fixtures.js'
-
-const ROOT = join(import.meta.dirname, '..', '..')
-const kaops = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [join(ROOT, 'bin', 'dev.js'), ...args], {cwd: ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: '1', ...env}, timeout: 60_000})
+import {kaops} from './kaops-dev.js'
 
 test('kaops import --file x2 --out writes a valid inventory; validate accepts it with the secret exported', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kaops-imp-'))

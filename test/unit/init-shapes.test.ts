@@ -1,6 +1,5 @@
 // Every `kaops init` shape is valid as written, renders, and the command writes it.
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -10,8 +9,7 @@ import {checkInventoryText} from '../../src/inventory/load.js'
 import {renderHosts} from '../../src/render/render-hosts.js'
 import {KAOPSD_CONFIG_PATH} from '../../src/render/paths.js'
 import {parseConfigText} from '../../src/daemon/config/index.js'
-
-const ROOT = join(import.meta.dirname, '..', '..')
+import {kaops, ROOT} from './kaops-dev.js'
 
 for (const shape of INIT_SHAPES) {
   test(`init --shape ${shape}: valid as written, renders a keepalived.conf kaopsd parses`, async () => {
@@ -35,15 +33,14 @@ for (const shape of INIT_SHAPES) {
 
 test('kaops init --out writes the file, refuses to overwrite, rejects an unknown shape', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kaops-init-'))
-  const run = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'dev.js'), ...args], {cwd: ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}, timeout: 60_000})
   try {
     const out = join(dir, 'inv', 'web.yaml')
-    const r = run(['init', '--shape', 'nginx-pair', '--out', out])
+    const r = kaops(['init', '--shape', 'nginx-pair', '--out', out])
     assert.equal(r.status, 0, r.stderr)
     assert.match(readFileSync(out, 'utf8'), /chk_nginx/)
-    assert.equal(run(['validate', out]).status, 0)
-    assert.equal(run(['init', '--out', out]).status, 1, 'no overwrite without --force')
-    const bad = run(['init', '--shape', 'nope'])
+    assert.equal(kaops(['validate', out]).status, 0)
+    assert.equal(kaops(['init', '--out', out]).status, 1, 'no overwrite without --force')
+    const bad = kaops(['init', '--shape', 'nope'])
     assert.notEqual(bad.status, 0)
     assert.match(bad.stderr, /lvs-dr/)
   } finally {

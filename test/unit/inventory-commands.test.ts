@@ -1,14 +1,10 @@
 // `kaops validate` and `kaops render` end to end through the oclif entry (bin/dev.js, no build).
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-
-const ROOT = join(import.meta.dirname, '..', '..')
-const kaops = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [join(ROOT, 'bin', 'dev.js'), ...args], {cwd: ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: '1', ...env}, timeout: 60_000})
+import {kaops, ROOT} from './kaops-dev.js'
 
 test('validate: exit 0 on a valid inventory, exit 1 with file:line:col on a bad one, --json', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kaops-cmd-'))

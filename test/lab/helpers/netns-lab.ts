@@ -10,16 +10,14 @@ import {randomBytes} from 'node:crypto'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {whyNotHere} from './preconditions.js'
 import {Daemon, KAOPSD, waitFor} from './vrrp-net.js'
 
-/** Why a namespace lab cannot run here (not root, a command missing), or undefined when it can. */
+/** Why a namespace lab cannot run here (not root, ip or another command missing, no netns), or undefined when it can. */
 export function whyNoNetnsLab(commands: string[]): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)'
+  const why = whyNotHere('network namespaces', ['ip', ...commands])
+  if (why) return why
   if (spawnSync('ip', ['netns', 'list']).status !== 0) return 'ip netns does not work here'
-  for (const cmd of commands) {
-    // Only whether it can be started: `ip -V`, `nft --version` and `curl --version` differ.
-    if ((spawnSync(cmd, ['--version']).error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return `${cmd} is not installed`
-  }
   return undefined
 }
 
