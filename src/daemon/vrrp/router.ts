@@ -300,7 +300,7 @@ class Step {
   // --- transitions -------------------------------------------------------------------------
 
   /**
-   * makeBeforeBreak (operator takeover only): the old master is alive and serving, so we add
+   * makeBeforeBreak (operator takeover, preempting a live master): the old master is serving, so we add
    * the addresses and announce them before it hears the advert that makes it let go; then no
    * instant has nobody holding them. kaopsd: keepalived has no such handover.
    */
@@ -613,9 +613,15 @@ function onTimer(s: Step, timer: TimerName): void {
   delete s.r.timers[timer]
   const c = s.cfg
   switch (timer) {
-    case 'MasterDown':
-      if (s.r.state === 'Backup') s.becomeMaster(s.r.masterDownReason ?? 'master down timer expired')
+    case 'MasterDown': {
+      if (s.r.state !== 'Backup') return
+      // kaopsd: preempting a master that is (as far as we heard) alive at a lower priority, we
+      // hold the addresses before it hears us, as in an operator takeover: no gap on the way
+      // back either. A master that went silent or sent priority 0 gets keepalived's order.
+      const preempting = s.r.masterPriority !== null && s.r.masterPriority > 0 && s.r.masterPriority < s.r.effectivePriority
+      s.becomeMaster(s.r.masterDownReason ?? 'master down timer expired', preempting)
       return
+    }
     case 'Advert':
       if (s.r.state !== 'Master') return
       s.sendAdvert(s.r.effectivePriority)

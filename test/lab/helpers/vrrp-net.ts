@@ -11,7 +11,7 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {createInterface} from 'node:readline'
 import {randomBytes} from 'node:crypto'
-import type {KaopsdStatus, VrrpInstanceStatus} from '../../../src/model/kaopsd-status.js'
+import type {KaopsdStatus, TakeoverAnswer, VrrpInstanceStatus} from '../../../src/model/kaopsd-status.js'
 import {askControlSocket} from '../../../src/daemon/control/control-client.js'
 
 export const KAOPSD = resolve(process.env.KAOPSD_BIN ?? 'dist/kaopsd')
@@ -246,6 +246,21 @@ export class Daemon {
     }
   }
 
+  /**
+   * Runs `kaopsd takeover ARGS... --control-socket SOCK --json` in the daemon's namespace, as
+   * kaops apply does over SSH; resolves with its exit code and output (the JSON parsed on exit 0).
+   */
+  async takeoverCli(args: string[]): Promise<{code: number | null; stdout: string; stderr: string; answer?: TakeoverAnswer}> {
+    if (this.kind !== 'kaopsd') throw new Error('takeover is a kaopsd command')
+    const child = spawn('ip', ['netns', 'exec', this.ns, KAOPSD, 'takeover', ...args, '--control-socket', this.controlSocket, '--json'], {stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
+    return code === 0 ? {code, stdout, stderr, answer: JSON.parse(stdout) as TakeoverAnswer} : {code, stdout, stderr}
+  }
+
   /** The last "(NAME) Entering X STATE" keepalived logged. */
   lastKeepalivedState(name = 'VI_1'): string | undefined {
     const re = new RegExp(`\\(${name}\\) Entering (\\w+) STATE`, 'g')
@@ -346,6 +361,30 @@ export class VrrpSegment {
   addresses(i: number): string[] {
     const out = run('ip', ['-n', this.routerNs(i), '-4', '-br', 'addr', 'show', 'dev', 'eth0'])
     return out.trim().split(/\s+/).slice(2).map((a) => a.replace(/\/\d+$/, ''))
+  }
+
+  /**
+   * Samples which routers hold an address, as fast as `ip` answers, until stopped. Each sample
+   * reads the routers in `order`: put the one that holds it now first, so that a handover to a
+   * later one can never look like a gap (read first, it still has it or the later one already
+   * does) — only a real gap shows as an empty sample.
+   */
+  sampleHolders(address: string, order: number[]): {stop: () => Promise<number[][]>} {
+    const samples: number[][] = []
+    let running = true
+    const loop = (async () => {
+      while (running) {
+        samples.push(order.filter((i) => this.addresses(i).includes(address)))
+        await new Promise((r) => setImmediate(r))
+      }
+    })()
+    return {
+      stop: async () => {
+        running = false
+        await loop
+        return samples
+      },
+    }
   }
 
   /** Which routers hold an address now. */
