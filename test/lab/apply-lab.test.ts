@@ -7,8 +7,7 @@ import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {appendFile, copyFile, lstat, mkdtemp, readFile, readlink, readdir, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {appendFile, copyFile, lstat, readFile, readlink, readdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {parse, stringify} from 'yaml'
@@ -21,6 +20,7 @@ import {runPlan} from '../../src/plan/run-plan.js'
 import {RemoteHost} from '../../src/remote/connection.js'
 import {labPaths, netnsName, vethName} from '../../src/lab/paths.js'
 import {rootDir} from '../../src/lab/rootfs.js'
+import {ownLab} from './helpers/own-lab.js'
 import {startVipProbe, vipServesHttp as sharedVipServesHttp, type ProbeKind} from './helpers/vip-probe.js'
 
 const INVENTORY = join(import.meta.dirname, 'apply-lab.inventory.yaml')
@@ -29,36 +29,22 @@ const DIRECTORS = ['adir1', 'adir2']
 const REAL_SERVERS = ['aweb1', 'aweb2']
 const HOSTS = [...DIRECTORS, ...REAL_SERVERS]
 
-let skipAll: string | undefined
+const lab = ownLab(INVENTORY, {name: 'apply-lab', needsKaopsd: true})
 let mods: InventoryModules
-let lab: typeof import('../../src/lab/lab.js') | undefined
 let tmp: string
 /** The inventory the hosts were last applied from (tests go on from there). */
 let applied = INVENTORY
 
 before(async () => {
-  if (process.getuid?.() !== 0) return void (skipAll = 'needs root (network namespaces, containers)')
-  if (!existsSync(defaultKaopsdPath())) return void (skipAll = `kaopsd is not built (${defaultKaopsdPath()}): run npm run build`)
-  mods = await inventoryModules()
-  lab = await import('../../src/lab/lab.js')
-  tmp = await mkdtemp(join(tmpdir(), 'kaops-apply-lab-'))
-  try {
-    // From scratch: hosts left by an earlier, interrupted run would carry its releases.
-    await lab.labDown(INVENTORY)
-    await lab.labUp(INVENTORY)
-  } catch (error) {
-    skipAll = `the lab does not come up here: ${(error as Error).message}`
-  }
+  await lab.up()
+  tmp = lab.tmp
+  if (!lab.skip) mods = await inventoryModules()
 })
-
-after(async () => {
-  if (lab) await lab.labDown(INVENTORY).catch(() => undefined)
-  if (tmp) await rm(tmp, {recursive: true, force: true})
-})
+after(() => lab.down())
 
 const skipped = (t: TestContext): boolean => {
-  if (skipAll) t.skip(skipAll)
-  return skipAll !== undefined
+  if (lab.skip) t.skip(lab.skip)
+  return lab.skip !== undefined
 }
 
 // ---- looking at the hosts from this machine (their roots and namespaces are ours) ----
@@ -219,7 +205,7 @@ test('a config-only change (priorities) reloads kaopsd without a flap: a request
 })
 
 test('rollback returns every host to its previous release byte for byte', async (t) => {
-  if (skipped(t) || !changeResult) return t.skip(skipAll ?? 'needs the change of the previous test')
+  if (skipped(t) || !changeResult) return t.skip(lab.skip ?? 'needs the change of the previous test')
   const r = await runRollback(applied, mods, {parallel: 4})
   assert.equal(r.ok, true, describe(r))
   for (const d of DIRECTORS) assert.equal(hostOf(r, d)?.release_after, hostOf(changeResult, d)?.release_before, d)

@@ -5,8 +5,7 @@
 // while a client pings the VIP every 20 ms: no ping lost, the VIP where it was; verify passes.
 // Own lab (import-lab.inventory.yaml: kaops-imp0, 198.18.80.0/24), torn down even on failure.
 import assert from 'node:assert/strict'
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -17,6 +16,7 @@ import {runApply} from '../../src/apply/run-apply.js'
 import {netnsName} from '../../src/lab/paths.js'
 import {defaultKaopsdPath} from '../../src/plan/kaopsd-artifact.js'
 import {verifyInventory} from '../../src/verify/run-verify.js'
+import {ownLab} from './helpers/own-lab.js'
 import {startVipProbe, vipServesHttp} from './helpers/vip-probe.js'
 import {parseConfigText} from '../../src/daemon/config/index.js'
 import {importFromHosts, importedInventoryYaml} from '../../src/import/index.js'
@@ -75,28 +75,12 @@ virtual_server ${VIP} 80 {
 const REAL_SERVER = {name: 'irs1', ip: '198.18.80.21'}
 const CLIENT_NS = netnsName('iclient')
 
-let skipAll: string | undefined
+const lab = ownLab(INVENTORY, {name: 'import-lab'})
 /** The imported inventory (written by the first test, applied by the second). */
 let imported: string | undefined
-let lab: typeof import('../../src/lab/lab.js') | undefined
-let tmp: string | undefined
 
-before(async () => {
-  if (process.getuid?.() !== 0) return void (skipAll = 'needs root (network namespaces, containers)')
-  lab = await import('../../src/lab/lab.js')
-  tmp = await mkdtemp(join(tmpdir(), 'kaops-import-lab-'))
-  try {
-    await lab.labDown(INVENTORY)
-    await lab.labUp(INVENTORY)
-  } catch (error) {
-    skipAll = `the lab does not come up here: ${(error as Error).message}`
-  }
-})
-
-after(async () => {
-  if (lab) await lab.labDown(INVENTORY).catch(() => undefined)
-  if (tmp) await rm(tmp, {recursive: true, force: true})
-})
+before(() => lab.up())
+after(() => lab.down())
 
 async function onHost<R>(ip: string, fn: (r: RemoteHost) => Promise<R>): Promise<R> {
   const r = await RemoteHost.connect(sshTarget(ip, ip, SSH, undefined))
@@ -108,7 +92,7 @@ async function onHost<R>(ip: string, fn: (r: RemoteHost) => Promise<R>): Promise
 }
 
 test('import --host of two keepalived directors; plan of the result moves no VIP and keeps the config meaning', {timeout: 240_000}, async (t) => {
-  if (skipAll) return t.skip(skipAll)
+  if (lab.skip) return t.skip(lab.skip)
   // The real server as the seeds prepare one for LVS-DR: the VIP on lo, ARP answered only for
   // addresses on the asking interface and announced from the best local address.
   await onHost(REAL_SERVER.ip, async (r) => {
@@ -141,12 +125,12 @@ test('import --host of two keepalived directors; plan of the result moves no VIP
   assert.deepEqual((inv.directors as Array<{name: string; address: string}>).map((d) => [d.name, d.address]), [['imp1', '198.18.80.11/24'], ['imp2', '198.18.80.12/24']], 'names from router_id, addresses with prefix from the host')
   assert.equal((inv.vips as Array<{vrid: number}>)[0]!.vrid, 51, 'the VRRP instance from the included file')
   assert.equal(JSON.stringify(inv).includes('1111'), false, 'no secret in the inventory')
-  const path = join(tmp!, 'imported.yaml')
+  const path = join(lab.tmp, 'imported.yaml')
   await writeFile(path, importedInventoryYaml(r))
   imported = path
 
   const env = {KAOPS_VRRP_PASS_VI_1: '1111'}
-  const load = (p: string) => loadInventory(p, {secrets: {env, readFile: () => '', baseDir: tmp!}})
+  const load = (p: string) => loadInventory(p, {secrets: {env, readFile: () => '', baseDir: lab.tmp}})
   const run = await runPlan(path, {loadInventory: load, renderHosts}, {parallel: 2})
   assert.deepEqual(run.plan.errors, [], 'every director was read')
   assert.deepEqual(run.plan.vrrp.vipMoves, [], 'no VIP moves: the imported priorities keep imp1 the master')
@@ -181,7 +165,7 @@ function ipIn(ns: string, args: string[]): Promise<string> {
 }
 
 test('apply of the imported inventory: kaopsd replaces keepalived, no VIP moves, no ping to the VIP is lost, verify passes', {timeout: 300_000}, async (t) => {
-  if (skipAll) return t.skip(skipAll)
+  if (lab.skip) return t.skip(lab.skip)
   if (!existsSync(defaultKaopsdPath())) return t.skip(`kaopsd is not built (${defaultKaopsdPath()}): run npm run build`)
   assert.ok(imported, 'the import test ran first and wrote the inventory')
   // The inventory refers to the password by environment variable, as import wrote it.
