@@ -10,7 +10,7 @@ import type {Inventory, Vip} from '../model/inventory.js'
 import type {KaopsdStatus, VrrpInstanceStats, VrrpInstanceStatus} from '../model/kaopsd-status.js'
 import type {CheckResult, HostFacts, VerifyFacts} from '../model/verify.js'
 import {expectedMaster, hostPart, sameIp, serviceAddress, serviceVip, vipDirectors} from '../inventory/derive.js'
-import {KAOPSD_CONFIG_PATH, KAOPSD_UNIT} from '../render/paths.js'
+import {KAOPSD_CONFIG_PATH, KAOPSD_UNIT, REPLACED_DAEMON_UNIT} from '../render/paths.js'
 import {findVrrpBlockers} from './firewall-scan.js'
 import {instanceFields, type InstanceFields} from './instance-config.js'
 
@@ -86,6 +86,16 @@ function hostChecks(inv: Inventory, d: DesiredHost, f: HostFacts | undefined, op
     const unit = a.units.find((u) => u.name === KAOPSD_UNIT)
     if (status) out.push(check('kaopsd.running', d.name, 'pass', `kaopsd ${status.version} runs (pid ${status.pid}, unit ${unit?.active ?? 'unknown'})`, {pid: status.pid, unit: unit?.active}))
     else out.push(check('kaopsd.running', d.name, 'fail', `kaopsd does not answer \`kaopsd status --json\` (unit ${KAOPSD_UNIT}: ${unit?.active ?? 'unknown'})`, {unit, binary: a.binary.exists}))
+
+    // keepalived beside kaopsd would answer for the same VRIDs from the same host: adverts from
+    // two daemons, VIPs added and removed by both. Enabled but stopped, it comes back at boot.
+    const legacy = a.units.find((u) => u.name === REPLACED_DAEMON_UNIT)
+    if (legacy && (legacy.active === 'active' || legacy.enabled === 'enabled')) {
+      const how = legacy.active === 'active' ? 'runs' : 'is enabled and would start at boot'
+      out.push(check('daemon.alone', d.name, 'fail', `${REPLACED_DAEMON_UNIT} ${how} beside kaopsd: two VRRP daemons for the same instances; \`kaops apply\` stops and disables it`, {enabled: legacy.enabled, active: legacy.active}))
+    } else if (legacy) {
+      out.push(check('daemon.alone', d.name, 'pass', `no ${REPLACED_DAEMON_UNIT} running or enabled beside kaopsd`, {enabled: legacy.enabled, active: legacy.active}))
+    }
 
     // Release: the executable on disk, what runs, and what the inventory asks for.
     const problems: string[] = []

@@ -53,7 +53,7 @@ function actualOf(d: DesiredHost): ActualHost {
     sysctl: d.sysctl.map((s) => ({key: s.key, value: s.value})),
     firewall: d.roles.includes('director') ? {flavour: 'nftables', vrrpRulesPresent: true, rules: 'table inet kaops_vrrp {}'} : {flavour: 'none', vrrpRulesPresent: false, rules: ''},
     binary: d.roles.includes('director') ? {path: '/opt/kaops/current/kaopsd', exists: true, sha256: 'a'.repeat(64), version: 'kaopsd 0.1.0'} : {path: '/opt/kaops/current/kaopsd', exists: false},
-    units: d.units.map((u) => ({name: u.name, enabled: 'enabled', active: 'active'})),
+    units: d.units.map((u) => ({name: u.name, enabled: u.enabled ? 'enabled' : 'disabled', active: u.active ? 'active' : 'inactive'})),
     addresses,
     managedPaths: [],
   }

@@ -18,7 +18,7 @@ test('a healthy lab passes every invariant, each kind present', async () => {
   const cs = checkInvariants(inv, desired, facts)
   assert.deepEqual(failing(cs), [])
   assert.ok(allHold(cs))
-  for (const id of ['host.reachable', 'kaopsd.running', 'kaopsd.release', 'kaopsd.config', 'firewall.vrrp', 'vip.placement', 'vrrp.peers-agree', 'vrrp.adverts', 'vrrp.rx-errors', 'rs.lo-vip', 'rs.arp-sysctl', 'arp.owner', 'service.realservers']) {
+  for (const id of ['host.reachable', 'kaopsd.running', 'daemon.alone', 'kaopsd.release', 'kaopsd.config', 'firewall.vrrp', 'vip.placement', 'vrrp.peers-agree', 'vrrp.adverts', 'vrrp.rx-errors', 'rs.lo-vip', 'rs.arp-sysctl', 'arp.owner', 'service.realservers']) {
     assert.equal(find(cs, id).status, 'pass', id)
   }
   assert.match(find(cs, 'vip.placement').message, /held by dir1 only/)
@@ -120,6 +120,17 @@ test('adverts not flowing: a silent master and a deaf backup', async () => {
   const cs = checkInvariants(inv, desired, facts)
   assert.match(find(cs, 'vrrp.adverts', 'VI_1@dir1').message, /MASTER sent no advert in 2000 ms/)
   assert.match(find(cs, 'vrrp.adverts', 'VI_1@dir2').message, /BACKUP received no advert/)
+})
+
+test('keepalived.service beside kaopsd: running, or enabled to start at boot, fails daemon.alone', async () => {
+  const {inv, desired, facts} = await healthyLab()
+  const unit = (h: string) => facts.hosts[h]!.actual!.units.find((u) => u.name === 'keepalived.service')!
+  Object.assign(unit('dir1'), {enabled: 'enabled', active: 'active'})
+  Object.assign(unit('dir2'), {enabled: 'enabled', active: 'inactive'})
+  const cs = checkInvariants(inv, desired, facts)
+  assert.match(find(cs, 'daemon.alone', 'dir1').message, /keepalived\.service runs beside kaopsd/)
+  assert.match(find(cs, 'daemon.alone', 'dir2').message, /enabled and would start at boot/)
+  assert.equal(allHold(cs), false)
 })
 
 test('kaopsd not answering, release and config hash mismatches', async () => {
