@@ -22,7 +22,7 @@ export default class Plan extends KaopsCommand {
   static override flags = {
     json: Flags.boolean({description: 'print the plan as JSON (format_version 1) instead of text'}),
     out: Flags.string({description: 'save the plan for `kaops apply FILE` (written mode 0600: it contains secrets)'}),
-    'detailed-exitcode': Flags.boolean({description: 'exit 0 when nothing changes, 2 when something would, 1 on error'}),
+    'detailed-exitcode': Flags.boolean({description: 'exit 0 when nothing changes, 2 when something would (1 on bad input, 4 when a host could not be read)'}),
     parallel: Flags.integer({description: 'hosts read at once', default: 10, min: 1}),
     host: Flags.string({description: 'plan only this host (repeatable)', multiple: true}),
   }
@@ -41,10 +41,10 @@ export default class Plan extends KaopsCommand {
       await writeSavedPlan(flags.out, toSavedPlan(plan, desired, kaopsd?.sha256))
       process.stderr.write(`Saved the plan to ${flags.out} (mode 0600). It contains secrets: keep it out of git.\n`)
     }
-    if (plan.errors.length > 0) {
-      this.exit(ExitCode.error)
-    }
-    if (flags['detailed-exitcode'] && plan.has_changes) this.exit(ExitCode.changes)
+    // Like status and releases: a host that could not be read is exit 4, whatever else changes.
+    // process.exitCode, not this.exit: under --json oclif turns this.exit(n) into 1.
+    if (plan.errors.length > 0) process.exitCode = ExitCode.unreachable
+    else if (flags['detailed-exitcode'] && plan.has_changes) process.exitCode = ExitCode.changes
   }
 }
 
