@@ -1,5 +1,4 @@
-import {createHash} from 'node:crypto'
-import {readFile, realpath, rm, writeFile} from 'node:fs/promises'
+import {realpath, rm, writeFile} from 'node:fs/promises'
 import type {Server} from 'node:net'
 import type {KeepalivedConfig} from '../model/keepalived-config.js'
 import type {KaopsdStatus, TakeoverAnswer} from '../model/kaopsd-status.js'
@@ -222,12 +221,10 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
 
 async function loadConfig(options: DaemonOptions): Promise<{config?: KeepalivedConfig; hash: string; messages: string[]}> {
   try {
-    const {config, diagnostics} = await parseConfigFile(options.configFile, options.configId === undefined ? {} : {configId: options.configId})
+    const {config, diagnostics, contentHash} = await parseConfigFile(options.configFile, options.configId === undefined ? {} : {configId: options.configId})
     const messages = diagnostics.map(formatDiagnostic)
-    const hash = createHash('sha256')
-    for (const f of config.files) hash.update(f).update('\0').update(await readFile(f)).update('\0')
     const failed = diagnostics.some((d) => d.severity === 'error')
-    return failed ? {hash: '', messages} : {config, hash: hash.digest('hex'), messages}
+    return failed ? {hash: '', messages} : {config, hash: contentHash, messages}
   } catch (err) {
     return {hash: '', messages: [`${options.configFile}: ${err instanceof Error ? err.message : String(err)}`]}
   }

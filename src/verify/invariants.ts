@@ -11,6 +11,7 @@ import type {KaopsdStatus, VrrpInstanceStats, VrrpInstanceStatus} from '../model
 import type {CheckResult, HostFacts, VerifyFacts} from '../model/verify.js'
 import {expectedMaster, hostPart, sameIp, serviceAddress, serviceVip, vipDirectors} from '../inventory/derive.js'
 import {KAOPSD_CONFIG_PATH, KAOPSD_UNIT, REPLACED_DAEMON_UNIT} from '../render/paths.js'
+import {configHashOf} from '../model/config-hash.js'
 import {findVrrpBlockers} from './firewall-scan.js'
 import {instanceFields, type InstanceFields} from './instance-config.js'
 
@@ -62,13 +63,8 @@ export function interfacesWith(actual: ActualHost | undefined, address: string):
   return actual.addresses.filter((a) => sameIp(hostPart(a.cidr), ip)).map((a) => a.ifname)
 }
 
-/**
- * kaopsd's `configHash`: sha256 over each file it loaded as `path NUL content NUL` (the rendered
- * configuration has no includes: one file). Mirrors src/daemon/run-daemon.ts loadConfig.
- */
-export function loadedConfigHash(path: string, content: string): string {
-  return createHash('sha256').update(path).update('\0').update(content).update('\0').digest('hex')
-}
+/** kaopsd's `configHash` of the rendered configuration (one file, no includes). */
+export const loadedConfigHash = configHashOf
 
 const stripHash = (h: string | undefined): string | undefined => h?.replace(/^sha256:/, '').toLowerCase()
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex')

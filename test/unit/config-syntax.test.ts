@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {memoryConfigFs, parseConfigText} from '../../src/daemon/config/index.js'
+import {ConfigHasher, configHashOf} from '../../src/model/config-hash.js'
 
 // Syntax features of keepalived.conf: comments, quotes, braces, includes, conditionals, parameters.
 
@@ -130,4 +131,19 @@ test('conditional parameter definitions and a parameter that expands to a condit
 test('built-in parameters: ${_PWD}, ${_INSTANCE}, ${_HASH}, ${_BANG}', async () => {
   const {config} = await parseConfigText(VI('notify "${_PWD}/n.sh ${_INSTANCE} ${_HASH}${_BANG}"'), '/etc/kp/k.conf', {configId: 'lb1'})
   assert.equal(config.vrrpInstances[0]!.notify!.command, '/etc/kp/n.sh lb1 #!')
+})
+
+test('contentHash: every file as parsed, in reading order; one file is what verify recomputes', async () => {
+  const main = 'include conf.d/*.conf\nglobal_defs {\n router_id a\n}\n'
+  const part = 'vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 192.0.2.1\n }\n}\n'
+  const fs = memoryConfigFs({'/k/conf.d/a.conf': part})
+  const r = await parseConfigText(main, '/k/keepalived.conf', {fs})
+  const h = new ConfigHasher()
+  h.add('/k/keepalived.conf', main)
+  h.add('/k/conf.d/a.conf', part)
+  assert.equal(r.contentHash, h.digest())
+  const one = await parseConfigText(part, '/etc/kaopsd/keepalived.conf')
+  assert.equal(one.contentHash, configHashOf('/etc/kaopsd/keepalived.conf', part))
+  const edited = await parseConfigText(part.replace('192.0.2.1', '192.0.2.9'), '/etc/kaopsd/keepalived.conf')
+  assert.notEqual(edited.contentHash, one.contentHash, 'an edit changes the hash')
 })

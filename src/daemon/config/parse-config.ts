@@ -26,6 +26,8 @@ export interface ParseResult {
   config: KeepalivedConfig
   /** Parse and host-independent semantic messages, in file order. */
   diagnostics: Diagnostic[]
+  /** kaopsd's configHash of the files as parsed (no second read, so no race with an edit). */
+  contentHash: string
 }
 
 /** Top-level keywords keepalived knows and kaopsd does not act on. */
@@ -103,7 +105,7 @@ async function parseFrom(path: string, opts: ParseOptions, fs: ConfigFs): Promis
   const config = buildConfig(sink, tree)
   config.files = read.files
   checkSemantics(config, sink)
-  return {config, diagnostics: sortDiagnostics(sink.items, read.files)}
+  return {config, diagnostics: sortDiagnostics(sink.items, read.files), contentHash: read.contentHash}
 }
 
 /** Parse a keepalived.conf (and its includes) from disk, or from `opts.fs`. */

@@ -1,3 +1,4 @@
+import {ConfigHasher} from '../../model/config-hash.js'
 import {posix} from 'node:path'
 import type {Diagnostic} from '../../model/keepalived-config.js'
 import type {ConfigFs} from './config-fs.js'
@@ -26,6 +27,8 @@ export interface ReadOptions {
 export interface ReadResult {
   lines: LogicalLine[]
   files: string[]
+  /** configHash over exactly the bytes parsed (see src/model/config-hash.ts). */
+  contentHash: string
   diagnostics: Diagnostic[]
 }
 
@@ -57,6 +60,7 @@ interface Definition {
 class Reader {
   readonly lines: LogicalLine[] = []
   readonly files: string[] = []
+  readonly hasher = new ConfigHasher()
   readonly diagnostics: Diagnostic[] = []
   private readonly params = new Map<string, Definition>()
   private readonly stack: string[] = []
@@ -89,6 +93,7 @@ class Reader {
       return
     }
     this.files.push(path)
+    this.hasher.add(path, text)
     this.stack.push(path)
     const physical = text.split(/\r?\n/).map((raw, index) => ({text: stripComment(raw), file: path, line: index + 1}))
     await this.processLines(physical, 0)
@@ -218,5 +223,5 @@ class Reader {
 export async function readConfigLines(path: string, opts: ReadOptions): Promise<ReadResult> {
   const reader = new Reader(opts)
   await reader.readFile(path)
-  return {lines: reader.lines, files: reader.files, diagnostics: reader.diagnostics}
+  return {lines: reader.lines, files: reader.files, contentHash: reader.hasher.digest(), diagnostics: reader.diagnostics}
 }
