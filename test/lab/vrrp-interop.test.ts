@@ -17,7 +17,8 @@ describe('kaopsd and keepalived 2.2 on one segment', {skip: why ?? false, timeou
   const started: Daemon[] = []
 
   before(async () => {
-    seg = VrrpSegment.create({prefix: '198.18.41', routers: 2})
+    // The client namespace pings the VIP in the takeover scenario.
+    seg = VrrpSegment.create({prefix: '198.18.41', routers: 2, client: true})
     cap = await seg.capture()
     vip = seg.vip()
   })
@@ -122,6 +123,79 @@ describe('kaopsd and keepalived 2.2 on one segment', {skip: why ?? false, timeou
     for (const d of started.splice(0)) if (d.running) await d.kill()
     for (const i of [0, 1]) if (seg.addresses(i).includes(vip)) seg.exec(seg.routerNs(i), ['ip', 'addr', 'del', `${vip}/24`, 'dev', 'eth0'])
   }
+
+  test('kaopsd takeover from a keepalived MASTER and back, with no gap either way', async () => {
+    const probes: {stop: () => Promise<unknown>}[] = []
+    const adv = 1
+    const mdiMs = (prio: number) => 3 * adv * 1000 + ((256 - prio) * 1000) / 256
+    const conf = (i: number, priority: number, state?: 'MASTER') =>
+      vrrpConfig({routerId: i === 0 ? 'kaopsd' : 'keepalived', instances: [{version: 2, advertInt: adv, vips: [`${vip}/24`], priority, ...(state ? {state} : {})}]})
+    try {
+      let l = track(await seg.startKeepalived(1, conf(1, 150, 'MASTER')))
+      const k = track(await seg.startKaopsd(0, conf(0, 100)))
+      await l.waitState('MASTER', 10_000)
+      await k.waitState('BACKUP', 10_000)
+      await waitFor('kaopsd to name keepalived as master', async () => (await k.instance()).masterAddress === seg.address(1), 3000)
+      assert.deepEqual(seg.holders(vip), [1])
+      const warm = seg.ping(vip, 10)
+      await sleep(300)
+      await warm.stop()
+
+      // kaopsd takes over: keepalived hears 254 and goes BACKUP, after kaopsd holds the VIP.
+      const t0 = Date.now() / 1000
+      let ping = seg.ping(vip, 10)
+      let sampler = seg.sampleHolders(vip, [1, 0])
+      probes.push(ping, sampler)
+      await sleep(300)
+      const took = await k.takeoverCli(['--instance', 'VI_1', '--lease', '120'])
+      assert.equal(took.code, 0, took.stderr)
+      assert.deepEqual(took.answer!.instances.map((i) => [i.state, i.effectivePriority]), [['MASTER', 254]])
+      await l.waitState('BACKUP', 3000)
+      await waitFor('the VIP on kaopsd only', () => seg.holders(vip).join() === '0', 3000)
+      await sleep(500)
+      let samples = await sampler.stop()
+      const takeLoss = await ping.stop()
+      assert.ok(samples.length > 20, `${samples.length} samples`)
+      assert.ok(samples.every((h) => h.length > 0), 'the VIP was held at every sample while kaopsd took over')
+      assert.match(l.output, /\(VI_1\) Master received advert from 198\.18\.41\.11 with higher priority 254, ours 150/)
+
+      // apply restarts keepalived: it comes back BACKUP under the lease.
+      await l.stop()
+      l = track(await seg.startKeepalived(1, conf(1, 150)))
+      await l.waitState('BACKUP', 10_000)
+      await sleep(4 * adv * 1000)
+      assert.equal(l.lastKeepalivedState(), 'BACKUP')
+      assert.equal((await k.instance()).state, 'MASTER')
+
+      // --end: kaopsd advertises 100 at once; keepalived (150, preempt) takes the VIP back.
+      ping = seg.ping(vip, 10)
+      sampler = seg.sampleHolders(vip, [0, 1])
+      probes.push(ping, sampler)
+      await sleep(300)
+      const t1 = Date.now() / 1000
+      const ended = await k.takeoverCli(['--end'])
+      assert.equal(ended.code, 0, ended.stderr)
+      assert.deepEqual(ended.answer!.instances.map((i) => [i.state, i.effectivePriority, i.takeover]), [['MASTER', 100, null]])
+      await l.waitState('MASTER', mdiMs(150) + 2000)
+      await k.waitState('BACKUP', 3000)
+      await waitFor('the VIP on keepalived only', () => seg.holders(vip).join() === '1', 3000)
+      await sleep(500)
+      samples = await sampler.stop()
+      const endLoss = await ping.stop()
+      assert.ok(samples.every((h) => h.length > 0), 'the VIP was held at every sample while keepalived took it back')
+      const back100 = await waitFor('kaopsd to advertise 100 after --end', () => cap.adverts(seg.address(0), {prio: 100, after: t1})[0], 3000)
+      const l150 = await waitFor('keepalived to advertise as master again', () => cap.adverts(seg.address(1), {prio: 150, after: back100.t})[0], 3000)
+      const last254 = cap.adverts(seg.address(0), {prio: 254, after: t0}).filter((p) => p.t < back100.t).at(-1)!
+      const backMs = (l150.t - last254.t) * 1000
+      assert.ok(backMs >= mdiMs(150) - 5 && backMs <= mdiMs(150) + 250, `keepalived back ${backMs.toFixed(1)} ms after the last 254 advert, Master_Down_Interval ${mdiMs(150)} ms`)
+      console.log(`takeover from keepalived: ${takeLoss.lost}/${takeLoss.sent} pings lost; keepalived back: ${endLoss.lost}/${endLoss.sent} lost`)
+      assert.equal(takeLoss.lost, 0, 'no ping lost while kaopsd took over')
+      assert.equal(endLoss.lost, 0, 'no ping lost while keepalived took the VIP back')
+    } finally {
+      for (const p of probes) await p.stop().catch(() => undefined)
+      await cleanUp()
+    }
+  })
 
   for (const [version, unicast] of [[3, false], [3, true], [2, false], [2, true]] as const) {
     test(`VRRPv${version} ${unicast ? 'unicast' : 'multicast'}: each takes over from the other, graceful and hard`, async () => {

@@ -367,7 +367,17 @@ describe('kaopsd VRRP on a lab segment', {skip: why ?? false, timeout: 240_000},
       console.log(`takeover: ${takeLoss.lost}/${takeLoss.sent} pings lost, ${takeSamples} holder samples; end: ${loss.lost}/${loss.sent} lost, ${samples.length} samples`)
       assert.equal(takeLoss.lost, 0, 'no ping lost during the takeover')
       assert.equal(loss.lost, 0, 'no ping lost while r0 took the VIP back')
+
+      // An instance in FAULT cannot take over: refused with its name and state, nothing moves.
+      seg.setPort(1, false)
+      await b.waitState('FAULT', 3000)
+      const refused = await b.takeoverCli([])
+      assert.equal(refused.code, 1)
+      assert.equal(refused.stderr, 'kaopsd takeover: cannot take over: VI_1 is FAULT\n')
+      assert.equal((await b.instance()).takeover, null)
+      assert.deepEqual(seg.holders(vip), [0])
     } finally {
+      seg.setPort(1, true)
       for (const p of probes) await p.stop().catch(() => undefined)
       await stopAll()
     }
