@@ -24,6 +24,7 @@ export default class Import extends KaopsCommand {
     '<%= config.bin %> import --file lb1.conf --file lb2.conf --address lb1=192.168.1.11/24 --address lb2=192.168.1.12/24',
     '<%= config.bin %> import --file lb1.conf --json | jq -r .inventory',
     '<%= config.bin %> import --host 192.168.1.11 --host 192.168.1.12 --user root --identity ~/.ssh/id_ed25519 --out inventories/prod.yaml',
+    '<%= config.bin %> import --host 192.168.1.11 --host 192.168.1.12 --no-real-servers --out inventories/prod.yaml',
   ]
   static override enableJsonFlag = true
   static override flags = {
@@ -38,6 +39,7 @@ export default class Import extends KaopsCommand {
     identity: Flags.string({description: 'SSH private key for --host'}),
     'known-hosts': Flags.string({description: 'known_hosts file for --host (strict: unknown hosts are refused)', default: '~/.ssh/known_hosts'}),
     'config-path': Flags.string({description: 'keepalived.conf path on the hosts', default: '/etc/keepalived/keepalived.conf'}),
+    'real-servers': Flags.boolean({description: 'with --host, also log in to the LVS-DR real servers (same SSH settings) and import one already prepared (VIP on lo, ARP sysctls) with prepare: true; --no-real-servers skips these logins', default: true, allowNo: true}),
   }
 
   async run(): Promise<ImportCommandResult> {
@@ -55,6 +57,7 @@ export default class Import extends KaopsCommand {
           port: flags.port,
           knownHosts: flags['known-hosts'],
           configPath: flags['config-path'],
+          realServers: flags['real-servers'],
           ...(flags.identity ? {identityFile: flags.identity} : {}),
         })
     const yaml = importedInventoryYaml(r)

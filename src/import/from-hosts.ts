@@ -7,6 +7,7 @@ import {RemoteHost, type ConnectOptions} from '../remote/connection.js'
 import {shq} from '../remote/shell-quote.js'
 import {mapInventory, type ImportOptions, type ImportResult} from './map-inventory.js'
 import {readDirectorConfig, type DirectorSource} from './read-config.js'
+import {applyRealServerOutcomes, drRealServers, readRealServers, type RealServerReadOptions} from './real-servers.js'
 
 export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf'
 
@@ -19,6 +20,10 @@ export interface HostImportOptions extends ImportOptions {
   /** Path of keepalived.conf on every host. */
   configPath?: string
   connect?: ConnectOptions
+  /** Log in to the LVS-DR real servers too and import a prepared one with prepare: true. Default true. */
+  realServers?: boolean
+  /** How the real servers are logged in to (tests hand a fake); the directors always use RemoteHost. */
+  connectRealServer?: RealServerReadOptions['connectHost']
 }
 
 /** The small part of RemoteHost the reader needs, so tests can hand it a fake. */
@@ -110,6 +115,15 @@ export async function importFromHosts(hosts: string[], opts: HostImportOptions =
   })
   const {apiVersion, kind, metadata, ...rest} = r.inventory
   r.inventory = {apiVersion, kind, metadata, ssh, ...rest}
+  if (opts.realServers !== false) {
+    // With the same login as the directors: the inventory's ssh block is what apply will use.
+    const dr = drRealServers(r.inventory)
+    const read: RealServerReadOptions = {user: opts.user ?? 'root', port: opts.port ?? 22, knownHosts: opts.knownHosts ?? '~/.ssh/known_hosts'}
+    if (opts.identityFile) read.identityFile = opts.identityFile
+    if (opts.connect) read.connect = opts.connect
+    if (opts.connectRealServer) read.connectHost = opts.connectRealServer
+    applyRealServerOutcomes(r, await readRealServers(dr, read))
+  }
   return r
 }
 

@@ -125,6 +125,9 @@ test('import --host of two keepalived directors; plan of the result moves no VIP
   assert.deepEqual((inv.directors as Array<{name: string; address: string}>).map((d) => [d.name, d.address]), [['imp1', '198.18.80.11/24'], ['imp2', '198.18.80.12/24']], 'names from router_id, addresses with prefix from the host')
   assert.equal((inv.vips as Array<{vrid: number}>)[0]!.vrid, 51, 'the VRRP instance from the included file')
   assert.equal(JSON.stringify(inv).includes('1111'), false, 'no secret in the inventory')
+  // The import logged in to the DR real server too and found it prepared by hand as above.
+  assert.deepEqual(inv.realServers, [{name: 'rs-198-18-80-21', address: `${REAL_SERVER.ip}/32`, prepare: true}], `${REAL_SERVER.name} imported as prepared: ${JSON.stringify(r.warnings)}`)
+  assert.ok(r.notes.some((n) => n.includes(`(${REAL_SERVER.ip}) is already prepared for LVS-DR`)), r.notes.join('\n'))
   const path = join(lab.tmp, 'imported.yaml')
   await writeFile(path, importedInventoryYaml(r))
   imported = path
