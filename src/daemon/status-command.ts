@@ -28,9 +28,8 @@ export function formatStatus(s: KaopsdStatus): string {
       )
     }
   }
-  for (const i of s.instances) {
-    if (i.takeover) lines.push(`${i.name}: ${formatTakeover(i.takeover)}`)
-  }
+  const taken = s.instances.filter((i) => i.takeover)
+  if (taken.length > 0) lines.push('', ...taken.map((i) => `${i.name}: ${formatTakeover(i.takeover!)}`))
   for (const vs of s.virtualServers) {
     lines.push('', `${vs.key} ${vs.protocol} via ${vs.backend}${vs.quorumUp ? '' : ' (quorum down)'}`)
     for (const rs of vs.realServers) lines.push(`  ${rs.address}:${rs.port} weight ${rs.weight} ${rs.up ? 'UP' : 'DOWN'}${rs.lastCheck ? ` (${rs.lastCheck.detail})` : ''}`)

@@ -10,7 +10,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startControlServer, type ControlRequest} from '../../src/daemon/control/control-server.js'
 import {parseTakeoverEndRequest, parseTakeoverRequest} from '../../src/daemon/control/takeover-request.js'
-import type {TakeoverAnswer} from '../../src/model/kaopsd-status.js'
+import type {KaopsdStatus, TakeoverAnswer} from '../../src/model/kaopsd-status.js'
+import {formatStatus} from '../../src/daemon/status-command.js'
 
 function options(cmd: KaopsdCommand) {
   assert.ok('options' in cmd, `expected a command with options, got ${cmd.kind}`)
@@ -185,4 +186,15 @@ test('runKaopsd takeover: request on a real control socket, JSON or one line out
     server.close()
     rmSync(dir, {recursive: true, force: true})
   }
+})
+
+test('kaopsd status shows a takeover in force, and nothing when there is none', () => {
+  const stats = {advert_rcvd: 0, advert_sent: 0, become_master: 0, release_master: 0, packet_len_err: 0, ip_ttl_err: 0, invalid_type_rcvd: 0, addr_list_err: 0, invalid_authtype: 0, authtype_mismatch: 0, auth_failure: 0, pri_zero_rcvd: 0, pri_zero_sent: 0}
+  const vi = {name: 'VI_1', state: 'MASTER' as const, vrid: 51, interface: 'eth0', version: 2 as const, family: 4 as const, priority: 100, effectivePriority: 254, vips: ['198.18.0.100/24'], masterAddress: '198.18.0.12', lastTransition: null, syncGroup: null, stats}
+  const status = (takeover: NonNullable<KaopsdStatus['instances'][number]['takeover']> | null): KaopsdStatus => ({
+    format_version: 1, version: '0.1.0', pid: 1, uptimeSeconds: 5, configPath: '/k.conf', configHash: 'abcdef0123456789', release: null, virtualServers: [], instances: [{...vi, takeover}],
+  })
+  const shown = formatStatus(status({until: '2030-01-01T00:00:57.000Z', secondsLeft: 57, reason: 'kaops apply: restart lb1'}))
+  assert.match(shown, /\n\nVI_1: operator takeover, 57 s left \(until 2030-01-01T00:00:57\.000Z\): kaops apply: restart lb1\n$/)
+  assert.doesNotMatch(formatStatus(status(null)), /takeover/)
 })

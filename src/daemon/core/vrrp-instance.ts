@@ -36,6 +36,8 @@ export class VrrpInstanceRunner {
   readonly #timers: DeadlineTimers<TimerName>
   #queue: Promise<void> = Promise.resolve()
   #lastTransition: Transition | null = null
+  /** Adverts waiting on the queue behind address changes (make-before-break). */
+  #advertsQueued = 0
   #stopped = false
 
   constructor(
@@ -158,15 +160,18 @@ export class VrrpInstanceRunner {
             }
           }
         }
-        if (!action.afterAddresses) {
+        if (!action.afterAddresses && this.#advertsQueued === 0) {
           send()
           return
         }
         // Make-before-break: the old master lets go when it hears this, so it waits for our
-        // addresses (and the first gratuitous ARPs) queued before it. Not sent if we lost
-        // mastership meanwhile: a stale higher priority would pull it back.
+        // addresses (and the first gratuitous ARPs) queued before it; so does any advert that
+        // follows it meanwhile (an answer to the old master's advert must not overtake it).
+        // Not sent if we lost mastership meanwhile: a stale higher priority would pull it back.
+        this.#advertsQueued++
         this.#enqueue('sending advert', async () => {
-          if (this.#router.state === 'Master') send()
+          this.#advertsQueued--
+          if (this.#router.state === 'Master' || action.advert.priority === 0) send()
         })
         return
       }
