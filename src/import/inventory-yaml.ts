@@ -12,7 +12,7 @@ export function importedInventoryYaml(r: ImportResult, schemaRef = '../schemas/i
     ' Written by `kaops import`. Review it, then `kaops validate` and `kaops plan` before any apply.',
   ]
   if (r.notes.length > 0) head.push('', ' Before you use it:', ...r.notes.map((n) => ` - ${n}`))
-  if (r.warnings.length > 0) head.push('', ' Import warnings (not modelled; see the raw lines):', ...r.warnings.map((w) => ` WARNING ${w.where}: ${w.message}`))
+  if (r.warnings.length > 0) head.push('', ' Import warnings (lines kept as raw, real servers left unprepared; read each):', ...r.warnings.map((w) => ` WARNING ${w.where}: ${w.message}`))
   doc.commentBefore = head.join('\n')
   return doc.toString({lineWidth: 0})
 }
