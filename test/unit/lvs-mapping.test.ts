@@ -144,9 +144,39 @@ test('lvs config test: nftables cannot program lc, TUN or DR with fwmark; errors
   assert.ok(!lines.some((l) => l.startsWith('9:')), 'wrr NAT is fine')
   assert.ok(!lines.some((l) => /needs the director's interface/.test(l)), 'the DR interface is found at start, not a config error')
 
+  assert.ok(!lines.some((l) => /persistence/.test(l)), 'persistence_timeout on an IPv4 NAT service is programmed')
+
   config.globalDefs.lvsBackend = 'auto'
   assert.equal(lvsConfigDiagnostics(config, true).filter((x) => x.severity === 'error').length, 0, 'auto with IPVS: IPVS does all of it')
   assert.ok(lvsConfigDiagnostics(config, false).some((x) => /no IPVS in this kernel/.test(x.message)), 'auto without IPVS says why nftables')
+})
+
+test('lvs config test: IPv6 persistence with real servers on different ports is an nftables error naming the line, whatever their health', async () => {
+  const conf = (port2: number) => `global_defs {
+  lvs_backend nftables
+}
+virtual_server fd00::10 443 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  persistence_timeout 300
+  alpha
+  real_server fd00::1:1 8443 {
+    TCP_CHECK {
+    }
+  }
+  real_server fd00::1:2 ${port2} {
+    TCP_CHECK {
+    }
+  }
+}
+`
+  const errors = async (text: string) => lvsConfigDiagnostics((await parseConfigText(text, '/k.conf')).config, false).filter((x) => x.severity === 'error')
+  const mixed = await errors(conf(443))
+  assert.equal(mixed.length, 1, mixed.map((x) => x.message).join('\n'))
+  assert.equal(mixed[0]!.line, 4)
+  assert.match(mixed[0]!.message, /persistence_timeout on an IPv6 service whose real servers listen on different ports \(8443, 443\)/)
+  assert.deepEqual(await errors(conf(8443)), [], 'one shared port is fine')
 })
 
 test('lvs mapping helpers: ranges and granularity', () => {

@@ -12,7 +12,7 @@ import {createBackend} from '../lb/select-backend.js'
 import type {LbBackend} from '../lb/types.js'
 import type {ScriptRunner} from '../os/script-runner.js'
 import type {Logger} from './logger.js'
-import {mapVirtualServers, type LvsMapping} from './lvs-mapping.js'
+import {configuredServices, mapVirtualServers, type LvsMapping} from './lvs-mapping.js'
 
 export interface CheckServiceOptions {
   log: Pick<Logger, 'error' | 'warning' | 'notice' | 'info' | 'debug'>
@@ -125,7 +125,7 @@ export class CheckService {
     for (const m of mapping.servers) {
       if (this.backend.name === 'nftables') {
         // kaopsd -t reports these; a daemon started anyway skips them rather than program half a table.
-        const problems = nftablesProblems((m.checked.keys ?? [m.checked.config.key]).map((key) => ({key, algo: m.checked.config.algo, kind: m.checked.config.kind, destinations: [], ...(m.checked.config.interface ? {interface: m.checked.config.interface} : {})})))
+        const problems = nftablesProblems(configuredServices(m.checked))
         if (problems.length > 0) {
           for (const p of new Set(problems)) this.opts.log.error(`${m.source.file}:${m.source.line}: ${p}; virtual_server ${virtualServerId(m.checked)} is not programmed`)
           continue

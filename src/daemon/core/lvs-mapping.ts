@@ -13,7 +13,7 @@ import type {CheckerConfig, ConnectOptions, UrlCheck} from '../check/types.js'
 import {desiredService, initialState, realServerId, type VirtualServerConfig} from '../check/virtual-server-state.js'
 import {nftablesProblems} from '../lb/nft-support.js'
 import {chooseBackend} from '../lb/select-backend.js'
-import type {IpFamily, ServiceKey} from '../lb/types.js'
+import type {IpFamily, ServiceKey, VirtualService} from '../lb/types.js'
 
 /**
  * The keepalived.conf model's virtual_server blocks as the checker and data-plane types want
@@ -142,13 +142,23 @@ export function lvsConfigDiagnostics(config: KeepalivedConfig, kernelHasIpvs: bo
   const choice = chooseBackend(config.globalDefs.lvsBackend, kernelHasIpvs)
   if (choice.name !== 'nftables') return out
   for (const m of mapped.servers) {
-    const d = desiredService(m.checked.config, initialState(m.checked.config))
-    const services = (m.checked.keys ?? [d.key]).map((key) => ({...d, key}))
-    for (const p of new Set(nftablesProblems(services))) {
+    for (const p of new Set(nftablesProblems(configuredServices(m.checked)))) {
       out.push({severity: 'error', file: m.source.file, line: m.source.line, message: `${p} (${choice.reason})`})
     }
   }
   return out
+}
+
+/**
+ * What a virtual_server can ever ask of the data plane, for checking whether a backend can
+ * express it: each of its keys with every configured real server (and the sorry server) as a
+ * destination, whatever their health.
+ */
+export function configuredServices(checked: CheckedVirtualServer): VirtualService[] {
+  const cfg = checked.config
+  const d = desiredService(cfg, initialState(cfg))
+  const destinations = [...cfg.realServers, ...(cfg.sorryServer ? [cfg.sorryServer] : [])].map((r) => ({address: r.address, port: r.port, weight: 1}))
+  return (checked.keys ?? [cfg.key]).map((key) => ({...d, key, destinations}))
 }
 
 function familyOf(f: 4 | 6 | undefined): IpFamily {

@@ -18,14 +18,16 @@ export function parseNftJson(family: NftFamily, json: string): NftTableState {
       list.push(signatureFromComment(rule.comment))
       ruleSigs.set(rule.chain, list)
     }
-    const map = item['map'] as {table: string; name: string; type: string | string[]; map: string; elem?: unknown[]} | undefined
+    const map = item['map'] as {table: string; name: string; type: string | string[]; map: string; timeout?: number; elem?: unknown[]} | undefined
     if (map && map.table === tableName) {
       const type = Array.isArray(map.type) ? map.type.join(' . ') : map.type
+      // A map's default timeout (persistence_timeout) is part of its type: a new value re-creates it.
+      const timeout = map.timeout !== undefined ? ` timeout ${map.timeout}s` : ''
       const elements = new Map<string, string>()
       for (const e of map.elem ?? []) {
         if (Array.isArray(e) && e.length === 2) elements.set(valueText(e[0]), valueText(e[1]))
       }
-      state.maps.set(map.name, {typeSig: `${type} : ${map.map}`, elements})
+      state.maps.set(map.name, {typeSig: `${type} : ${map.map}${timeout}`, elements})
     }
   }
   // Every rule of a chain carries the chain's signature and the count is part of it, so a rule

@@ -30,6 +30,12 @@ export interface NftMap {
   typeSig: string
   /** key text -> value text, both as `nft -j` reports them after normalisation. */
   elements: Map<string, string>
+  /**
+   * Set on maps the packet path fills (persistence: client -> real server, with a timeout).
+   * Their elements belong to the kernel: the reconcile never adds any (`elements` stays empty)
+   * and removes exactly `evict` (key -> value as read back), the clients of departed servers.
+   */
+  filledByPackets?: {evict: Map<string, string>}
 }
 
 export interface NftTable {
@@ -73,6 +79,7 @@ export function diffTable(family: NftFamily, current: NftTableState | undefined,
   const addChains: string[] = []
   const addElems: string[] = []
   const addRules: string[] = []
+  const evictions: string[] = []
 
   const retyped = new Set<string>()
   for (const [name, want] of desired.maps) {
@@ -87,6 +94,14 @@ export function diffTable(family: NftFamily, current: NftTableState | undefined,
       delMaps.push(`delete map ${t} ${name}`)
       addMaps.push(`add map ${t} ${name} { ${want.decl} }`)
       addElems.push(...elementLines('add', t, name, [...want.elements]))
+      continue
+    }
+    if (want.filledByPackets) {
+      // An element read a moment ago may have timed out since, and deleting an absent element
+      // fails the whole transaction; adding it first (a no-op when it is still there) makes the
+      // delete always find it.
+      const evict = [...want.filledByPackets.evict]
+      evictions.push(...elementLines('add', t, name, evict), ...elementLines('delete', t, name, evict.map(([k]) => [k, undefined])))
       continue
     }
     const gone = [...have.elements].filter(([k, v]) => want.elements.get(k) !== v).map(([k]) => k)
@@ -114,11 +129,12 @@ export function diffTable(family: NftFamily, current: NftTableState | undefined,
     delChains.push(`delete chain ${t} ${name}`)
   }
 
-  const body = [...flush, ...delElems, ...delMaps, ...addMaps, ...addChains, ...addRules, ...addElems, ...delChains]
-  // A retyped map is deleted after its chains are flushed and re-added before the rules use it;
-  // removed maps go last, once no rule refers to them.
+  // A retyped map is deleted after its chains are flushed and re-added before the rules use it.
+  // Removed maps go once no rule refers to them (every such rule was flushed above) and before
+  // removed chains, which a verdict map's elements may still jump to.
   const removedMaps = delMaps.filter((l) => !retyped.has(l.split(' ').pop()!))
-  const ordered = body.filter((l) => !removedMaps.includes(l)).concat(removedMaps)
+  const retypedMaps = delMaps.filter((l) => !removedMaps.includes(l))
+  const ordered = [...flush, ...delElems, ...retypedMaps, ...addMaps, ...addChains, ...addRules, ...addElems, ...evictions, ...removedMaps, ...delChains]
   if (ordered.length === 0) return []
   if (!current) out.push(`add table ${t}`)
   out.push(...ordered)

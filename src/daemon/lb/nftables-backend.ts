@@ -3,7 +3,7 @@ import {localExec, type LbExec} from './lb-exec.js'
 import {normalizeAddress, renderNftables, type NftEnvironment} from './nft-render.js'
 import {nftablesProblems} from './nft-support.js'
 import {parseNftJson} from './nft-read.js'
-import {diffTable, tableName, type NftFamily, type NftTableState} from './nft-table.js'
+import {diffTable, tableName, type NftFamily, type NftTable, type NftTableState} from './nft-table.js'
 import type {LbBackend, ReconcileReport, VirtualService} from './types.js'
 
 const families: NftFamily[] = ['ip', 'ip6', 'netdev']
@@ -24,13 +24,22 @@ export class NftablesBackend implements LbBackend {
         suggestions: ['use lb_algo rr, wrr or sh and lb_kind NAT or DR, or run on a kernel with IPVS (lvs_backend ipvs)'],
       })
     }
-    const current = await this.readCurrent()
     const env = await this.environment(desired)
-    const rendered = renderNftables(desired, env, current)
-    const lines = families.flatMap((f) => diffTable(f, current.get(f), rendered.tables.get(f)))
-    const applied = lines.length > 0 ? `${lines.join('\n')}\n` : ''
-    if (applied) await this.exec('nft', ['-f', '-'], applied)
-    return {applied, changes: lines.length, warnings: rendered.warnings}
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.readCurrent()
+      const rendered = renderNftables(desired, env, current)
+      const lines = families.flatMap((f) => diffTable(f, current.get(f), rendered.tables.get(f)))
+      const applied = lines.length > 0 ? `${lines.join('\n')}\n` : ''
+      try {
+        if (applied) await this.exec('nft', ['-f', '-'], applied)
+        return {applied, changes: lines.length, warnings: rendered.warnings}
+      } catch (err) {
+        // Evicting a persistent client re-adds it with the value read back; should it have timed
+        // out and been scheduled anew in between, the add clashes and nothing is applied. A
+        // fresh read sees the new value: try again, a few times.
+        if (attempt >= 3 || !evicts(rendered.tables)) throw err
+      }
+    }
   }
 
   async clear(): Promise<void> {
@@ -81,4 +90,8 @@ export class NftablesBackend implements LbBackend {
     }
     return out
   }
+}
+
+function evicts(tables: ReadonlyMap<NftFamily, NftTable | undefined>): boolean {
+  return [...tables.values()].some((t) => [...(t?.maps.values() ?? [])].some((m) => (m.filledByPackets?.evict.size ?? 0) > 0))
 }
