@@ -18,6 +18,7 @@ import * as S from './host-scripts.js'
 import {isStaleHere, lockScript, parseLockOutput, pidAlive, unlockScript} from './lock.js'
 import {buildManifest, parseManifest} from './manifest.js'
 import {isReleaseId, releasesToPrune, rollbackTarget} from './release-id.js'
+import type {RollbackDecision} from './rollback-decision.js'
 import type {RolloutEnv} from './rollout-env.js'
 
 export class StepError extends Error {
@@ -33,6 +34,8 @@ export interface ActionContext {
   env: RolloutEnv
   /** A connection to any inventory host (peers for gates), kept for the whole rollout. */
   shellFor(host: DesiredHost): Promise<HostShell>
+  /** Rollback: which hosts move where, decided once from every host in play (see rollback-decision.ts). */
+  rollbackDecision(): Promise<RollbackDecision>
 }
 
 type Action = (run: HostRun, step: PlaybookStep, ctx: ActionContext) => Promise<void>
@@ -105,6 +108,8 @@ const uploadRelease: Action = async (run, _step, {env}) => {
     ...(kaopsd ? {kaopsd} : {}),
     ...(env.inventory !== undefined ? {inventory: env.inventory} : {}),
     ...(env.inventoryRevision !== undefined ? {inventoryRevision: env.inventoryRevision} : {}),
+    ...(env.rollout !== undefined ? {rollout: env.rollout} : {}),
+    previousRelease: cur.current,
   })
   run.target = m
   run.uploaded = true
@@ -123,30 +128,43 @@ const uploadRelease: Action = async (run, _step, {env}) => {
   run.notes.push(`release ${m.id}`)
 }
 
-/** Rollback: the release to return to, read from the host. */
-const selectRelease: Action = async (run, _step, {env}) => {
+/**
+ * Rollback: the release to return to. --to names it per host; otherwise the site-wide decision
+ * (undo the last apply) says whether this host moves and where. The decision was read from
+ * every host, some before this rollout locked them: this host's current release, read under
+ * its lock, must be the one the decision saw, or another apply ran in between.
+ */
+const selectRelease: Action = async (run, _step, ctx) => {
+  const {env} = ctx
   await inspect(run)
   const cur = run.inspection!
-  const ids = cur.entries.filter(isReleaseId)
-  const t = rollbackTarget(ids, cur.current, env.rollbackTo)
-  if ('error' in t) {
-    // A host the later applies never changed has only its first release: "previous" for it is
-    // what it has now, so it stays (and is said to) rather than stopping everyone's rollback.
-    if (env.rollbackTo === undefined && cur.current && ids.includes(cur.current) && !ids.some((id) => id < cur.current!)) {
-      run.notes.push(`no release older than ${cur.current}: stays on it`)
+  let id: string
+  if (env.rollbackTo !== undefined) {
+    const t = rollbackTarget(cur.entries.filter(isReleaseId), cur.current, env.rollbackTo)
+    if ('error' in t) throw new StepError(`${run.desired.name}: ${t.error}`)
+    id = t.id
+  } else {
+    const d = (await ctx.rollbackDecision()).hosts.find((h) => h.host === run.desired.name)
+    if (!d) throw new StepError(`${run.desired.name}: not in the rollback decision`)
+    if (d.action === 'error') throw new StepError(d.error)
+    if (d.current !== cur.current) {
+      throw new StepError(`${run.desired.name}: its current release changed from ${d.current ?? 'none'} to ${cur.current ?? 'none'} while the rollback read the hosts (another apply?); run the rollback again`)
+    }
+    run.notes.push(d.note)
+    if (d.action === 'stay') {
       run.state = 'unchanged'
       run.finalRelease = cur.current
       return
     }
-    throw new StepError(`${run.desired.name}: ${t.error}`)
+    id = d.to
   }
-  const out = await sh(run, `cat ${shq(posix.join(RELEASES_DIR, t.id, 'manifest.json'))}`, `reading release ${t.id}`)
+  const out = await sh(run, `cat ${shq(posix.join(RELEASES_DIR, id, 'manifest.json'))}`, `reading release ${id}`)
   const m = parseManifest(out)
-  if (!m) throw new StepError(`${run.desired.name}: release ${t.id} has no readable manifest.json`)
+  if (!m) throw new StepError(`${run.desired.name}: release ${id} has no readable manifest.json`)
   run.target = m
   run.binaryChanged = (m.kaopsd?.sha256 ?? null) !== (cur.currentKaopsdSha ?? null)
-  if (t.id === cur.current) {
-    run.notes.push(`already on ${t.id}`)
+  if (id === cur.current) {
+    run.notes.push(`already on ${id}`)
   }
 }
 

@@ -16,6 +16,10 @@ export interface ManifestOptions {
   kaopsd?: {sha256: string; version?: string}
   inventory?: string
   inventoryRevision?: string
+  /** The apply's rollout id, shared by every release it makes. */
+  rollout?: string
+  /** The release current on the host before this one (null: none); see ReleaseManifest.previous_release. */
+  previousRelease?: string | null
 }
 
 export function buildManifest(d: DesiredHost, opts: ManifestOptions): ReleaseManifest {
@@ -37,14 +41,23 @@ export function buildManifest(d: DesiredHost, opts: ManifestOptions): ReleaseMan
   }
   if (opts.inventory !== undefined) m.inventory = opts.inventory
   if (opts.inventoryRevision !== undefined) m.inventory_revision = opts.inventoryRevision
+  if (opts.rollout !== undefined) m.rollout = opts.rollout
+  if (opts.previousRelease !== undefined) m.previous_release = opts.previousRelease
   return m
 }
 
-/** Parse a manifest read from a host; undefined when it is not one. */
+/**
+ * Parse a manifest read from a host; undefined when it is not one. The fields later kaops
+ * versions added (rollout, previous_release) are optional, so older manifests stay readable;
+ * when present they must have their type, since rollback decides by them.
+ */
 export function parseManifest(text: string): ReleaseManifest | undefined {
   try {
     const m = JSON.parse(text) as ReleaseManifest
-    return m && m.format_version === MANIFEST_FORMAT_VERSION && typeof m.id === 'string' && Array.isArray(m.files) ? m : undefined
+    if (!m || m.format_version !== MANIFEST_FORMAT_VERSION || typeof m.id !== 'string' || !Array.isArray(m.files)) return undefined
+    if (m.rollout !== undefined && typeof m.rollout !== 'string') return undefined
+    if (m.previous_release !== undefined && m.previous_release !== null && typeof m.previous_release !== 'string') return undefined
+    return m
   } catch {
     return undefined
   }

@@ -11,6 +11,21 @@ export function makeReleaseId(now: Date, contentSha256: string): string {
 
 export const isReleaseId = (s: string): boolean => ID_RE.test(s)
 
+const ROLLOUT_RE = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}$/
+
+/**
+ * One apply's id, recorded in every release it makes: 20250102T030405.678Z-1a2b3c4d (UTC to
+ * the millisecond when the apply started, then the run's random token, the one its lock holder
+ * names). Sorts by time as a string, so "the newest rollout" is the greatest; the milliseconds
+ * keep two applies started in the same second apart (the token breaks any remaining tie).
+ */
+export function makeRolloutId(now: Date, token: string): string {
+  if (!/^[0-9a-f]{8}$/.test(token)) throw new RangeError(`rollout token must be 8 hex digits, got ${token}`)
+  return `${now.toISOString().replace(/[-:]/g, '')}-${token}`
+}
+
+export const isRolloutId = (s: string): boolean => ROLLOUT_RE.test(s)
+
 /** When the release was made, from its id. */
 export function releaseTime(id: string): Date | undefined {
   const m = ID_RE.exec(id)

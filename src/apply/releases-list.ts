@@ -21,6 +21,8 @@ export function parseReleaseListing(host: string, stdout: string): HostReleases 
         info.created_at = m.created_at
         info.created_by = m.created_by
         if (m.inventory_revision) info.inventory_revision = m.inventory_revision
+        if (m.rollout !== undefined) info.rollout = m.rollout
+        if (m.previous_release !== undefined) info.previous_release = m.previous_release
         if (m.kaopsd) info.kaopsd_sha256 = m.kaopsd.sha256
         info.files = m.files.length
       } else info.problem = 'no readable manifest.json'
@@ -35,13 +37,18 @@ export function parseReleaseListing(host: string, stdout: string): HostReleases 
   return out
 }
 
+/** One host's releases over a connection the caller owns. */
+export async function readReleases(shell: HostShell, host: string): Promise<HostReleases> {
+  const r = await shell.exec(listReleasesScript(), {timeoutMs: 30_000})
+  if (r.code !== 0) throw new Error(`listing releases failed (exit ${r.code}): ${r.stderr.trim()}`)
+  return parseReleaseListing(host, r.stdout)
+}
+
 export async function listReleases(hosts: DesiredHost[], connect: (d: DesiredHost) => Promise<HostShell>, parallel: number): Promise<HostReleases[]> {
   const settled = await mapSettledLimit(hosts, parallel, async (d) => {
     const s = await connect(d)
     try {
-      const r = await s.exec(listReleasesScript(), {timeoutMs: 30_000})
-      if (r.code !== 0) throw new Error(`listing releases failed (exit ${r.code}): ${r.stderr.trim()}`)
-      return parseReleaseListing(d.name, r.stdout)
+      return await readReleases(s, d.name)
     } finally {
       s.close()
     }
@@ -58,7 +65,9 @@ export function formatReleases(list: HostReleases[]): string {
     lines.push(`${h.host}${h.error ? `: ERROR ${h.error}` : h.releases.length === 0 ? ': no releases' : ''}`)
     for (const r of h.releases) {
       const rev = r.inventory_revision ? ` rev ${r.inventory_revision.slice(0, 12)}` : ''
-      lines.push(`  ${r.current ? '*' : ' '} ${r.id}  ${r.created_at ?? '?'}${rev}${r.created_by ? ` by ${r.created_by}` : ''}${r.problem ? `  (${r.problem})` : ''}`)
+      // The rollout groups the releases one apply made across hosts; "-": made before kaops recorded it.
+      const rollout = r.problem ? '' : `  rollout ${r.rollout ?? '-'}`
+      lines.push(`  ${r.current ? '*' : ' '} ${r.id}  ${r.created_at ?? '?'}${rollout}${rev}${r.created_by ? ` by ${r.created_by}` : ''}${r.problem ? `  (${r.problem})` : ''}`)
     }
   }
   return lines.join('\n') + '\n'

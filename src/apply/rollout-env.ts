@@ -28,6 +28,8 @@ export interface RolloutEnv {
   sleep(ms: number): Promise<void>
   inventory?: string
   inventoryRevision?: string
+  /** Apply: this apply's rollout id (makeRolloutId), recorded in every release it makes. */
+  rollout?: string
   /** Rollback: go to this release instead of the previous one. */
   rollbackTo?: string
   progress(e: ProgressEvent): void

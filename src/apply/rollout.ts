@@ -13,6 +13,8 @@ import {chunks, directorWaves, orderDirectors} from './host-order.js'
 import type {HostRun, HostShell, HostState} from './host-run.js'
 import {discardReleaseScript} from './host-scripts.js'
 import {unlockScript} from './lock.js'
+import {readReleases} from './releases-list.js'
+import {decideRollback, type RollbackDecision} from './rollback-decision.js'
 import type {RolloutEnv} from './rollout-env.js'
 
 export interface HostOutcome {
@@ -31,6 +33,10 @@ export interface RolloutResult {
   mode: 'apply' | 'rollback'
   playbook: string
   ok: boolean
+  /** Apply: the id recorded in every release it made (`kaops releases` shows it). */
+  rollout?: string
+  /** Rollback without --to: the apply it undid (absent when no current release recorded one). */
+  undone_rollout?: string
   /** Set when a lock held by someone else stopped the rollout before anything changed. */
   locked?: {host: string; holder: string}
   hosts: HostOutcome[]
@@ -65,7 +71,17 @@ export async function runRollout(playbook: Playbook, runs: HostRun[], env: Rollo
     }
     return s
   }
-  const ctx: ActionContext = {env, shellFor}
+  // Read once, the first time a host's select-release asks: every host in play, for the decision.
+  let decision: Promise<RollbackDecision> | undefined
+  const rollbackDecision = (): Promise<RollbackDecision> =>
+    (decision ??= Promise.all(
+      runs.map((r) =>
+        shellFor(r.desired)
+          .then((s) => readReleases(s, r.desired.name))
+          .catch((error: unknown) => ({host: r.desired.name, current: null, releases: [], error: (error as Error).message})),
+      ),
+    ).then(decideRollback))
+  const ctx: ActionContext = {env, shellFor, rollbackDecision}
   let stopped = false
   let locked: RolloutResult['locked']
 
@@ -169,10 +185,13 @@ export async function runRollout(playbook: Playbook, runs: HostRun[], env: Rollo
     }
   }
   for (const s of shells.values()) s.then((x) => x.close()).catch(() => undefined)
+  const undone = decision ? (await decision).rollout : null
   return {
     mode: env.mode,
     playbook: playbook.source,
     ok: !stopped,
+    ...(env.mode === 'apply' && env.rollout !== undefined ? {rollout: env.rollout} : {}),
+    ...(undone ? {undone_rollout: undone} : {}),
     ...(locked ? {locked} : {}),
     hosts: runs.map((r) => ({
       host: r.desired.name,

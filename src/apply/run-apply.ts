@@ -25,6 +25,7 @@ import {kaopsdPayload} from './kaopsd-payload.js'
 import {activeRuns, formatHolder} from './lock.js'
 import {defaultPlaybookPath, loadPlaybook} from './playbook-load.js'
 import {listReleases} from './releases-list.js'
+import {makeRolloutId} from './release-id.js'
 import {runRollout, type RolloutResult} from './rollout.js'
 import type {ProgressEvent, RolloutEnv} from './rollout-env.js'
 
@@ -183,6 +184,9 @@ function makeEnv(
   if (o.inventory !== undefined) env.inventory = o.inventory
   if (o.inventoryRevision !== undefined) env.inventoryRevision = o.inventoryRevision
   if (o.rollbackTo !== undefined) env.rollbackTo = o.rollbackTo
+  // One id for the whole apply, in every release it makes: what `kaops rollback` undoes as one.
+  // A rollback makes no releases (it switches to existing ones), so it has none.
+  if (mode === 'apply') env.rollout = makeRolloutId(new Date(), token)
   return {env, token}
 }
 

@@ -26,7 +26,8 @@ export function describeHost(h: HostOutcome): string {
 
 export function formatSummary(r: RolloutResult): string {
   const width = Math.max(4, ...r.hosts.map((h) => h.host.length))
-  const lines = [`${r.mode === 'apply' ? 'Apply' : 'Rollback'} ${r.ok ? 'complete' : 'STOPPED'} in ${r.seconds.toFixed(1)} s (${r.hosts.length} host(s)):`]
+  const which = r.rollout ? ` rollout ${r.rollout}` : r.undone_rollout ? ` of rollout ${r.undone_rollout}` : ''
+  const lines = [`${r.mode === 'apply' ? 'Apply' : 'Rollback'}${which} ${r.ok ? 'complete' : 'STOPPED'} in ${r.seconds.toFixed(1)} s (${r.hosts.length} host(s)):`]
   for (const h of r.hosts) {
     lines.push(`  ${h.host.padEnd(width)}  ${describeHost(h)}`)
     for (const n of h.notes) lines.push(`  ${''.padEnd(width)}    - ${n}`)

@@ -8,11 +8,11 @@ import {formatSummary} from '../apply/summary.js'
 
 export default class Rollback extends KaopsCommand {
   static override description =
-    "Switch every host back to its previous release (or --to RELEASE) in the same safe order as apply; each host's managed files become byte for byte that release's"
+    "Undo the last apply across the site (the hosts it changed go back to the release it replaced, the others stay; a second rollback undoes the apply before), or switch to --to RELEASE, in the same safe order as apply; each host's managed files become byte for byte that release's"
   static override examples = ['<%= config.bin %> rollback inventories/prod.yaml', '<%= config.bin %> rollback inventories/prod.yaml --host dir2 --to 20250102T030405Z-1a2b3c4d', '<%= config.bin %> rollback inventories/prod.yaml --json']
   static override args = {inventory: Args.string({description: 'inventory YAML', required: true})}
   static override flags = {
-    to: Flags.string({description: 'release id to return to (see `kaops releases`); default: the one before current'}),
+    to: Flags.string({description: 'release id to return to on each host given (see `kaops releases`); default: undo the last apply'}),
     host: Flags.string({description: 'roll back only this host (repeatable)', multiple: true}),
     json: Flags.boolean({description: 'print the result as JSON'}),
     parallel: Flags.integer({description: 'hosts worked on at once', default: 10, min: 1}),

@@ -24,6 +24,17 @@ export interface ReleaseManifest {
   inventory?: string
   /** `git rev-parse HEAD` of the inventory's repository, "+dirty" when it had local edits. */
   inventory_revision?: string
+  /**
+   * The apply that made it: one id shared by every release that apply made, on every host
+   * (see makeRolloutId). Absent in releases made before kaops recorded it.
+   */
+  rollout?: string
+  /**
+   * The release that was current on the host when this one was made: where undoing this
+   * release's rollout returns to. null: none (the host's first release); absent: not recorded
+   * (releases made before kaops recorded it).
+   */
+  previous_release?: string | null
   /** Directors only. */
   kaopsd: {sha256: string; version?: string} | null
   files: ReleaseFile[]
@@ -39,6 +50,8 @@ export interface ReleaseInfo {
   created_at?: string
   created_by?: string
   inventory_revision?: string
+  rollout?: string
+  previous_release?: string | null
   kaopsd_sha256?: string
   files?: number
   /** Set when the manifest could not be read. */

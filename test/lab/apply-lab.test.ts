@@ -216,6 +216,65 @@ test('rollback returns every host to its previous release byte for byte', async 
   assert.equal(await planChanges(INVENTORY), false, 'after the rollback the hosts match the original inventory again')
 })
 
+test('rollback undoes the last apply as a whole: after an apply to every host and one to the real servers only, only the real servers move; a second rollback undoes the apply before', async (t) => {
+  if (skipped(t)) return
+  const start: Record<string, Record<string, string>> = {}
+  for (const h of HOSTS) start[h] = await snapshot(h)
+  // C changes every host: the directors' priorities, a sysctl drop-in on the real servers (a
+  // value the kernel already has, so only the file differs).
+  const everyHost = await variant('every-host', (inv) => {
+    setPriority(inv, 'adir1', 155)
+    setPriority(inv, 'adir2', 105)
+    inv['hostSetup'] = {...inv['hostSetup'], realServerSysctl: {'net.ipv4.conf.all.arp_filter': 0}}
+  })
+  const c = (await runApply(everyHost, mods, {parallel: 4})).result
+  assert.equal(c?.ok, true, describe(c))
+  for (const h of HOSTS) assert.equal(hostOf(c!, h)?.state, 'done', h)
+  applied = everyHost
+  const afterC: Record<string, Record<string, string>> = {}
+  for (const h of HOSTS) afterC[h] = await snapshot(h)
+  // D changes the real servers only.
+  const realOnly = await variant('real-servers-only', (inv) => (inv['hostSetup']['realServerSysctl']['net.ipv4.conf.all.log_martians'] = 0))
+  const d = (await runApply(realOnly, mods, {parallel: 4})).result
+  assert.equal(d?.ok, true, describe(d))
+  for (const h of DIRECTORS) assert.equal(hostOf(d!, h), undefined, `${h} is not touched by a real-server-only change`)
+  applied = realOnly
+  assert.ok(c!.rollout && d!.rollout && d!.rollout > c!.rollout, `each apply has its own, later rollout id: ${c!.rollout}, ${d!.rollout}`)
+  for (const h of await runReleases(realOnly, mods)) {
+    const made = h.releases.find((r) => r.id === h.current)
+    assert.equal(made?.rollout, REAL_SERVERS.includes(h.host) ? d!.rollout : c!.rollout, `${h.host}: its current release names the apply that made it`)
+    assert.equal(made?.previous_release, hostOf(REAL_SERVERS.includes(h.host) ? d! : c!, h.host)?.release_before, `${h.host}: and the release it replaced`)
+  }
+
+  // Undo D: the real servers go back to their C releases; the directors, which D never touched,
+  // stay on theirs (each director's newest older release, B's, is not where it was before C).
+  const first = await runRollback(applied, mods, {parallel: 4})
+  assert.equal(first.ok, true, describe(first))
+  assert.equal(first.undone_rollout, d!.rollout)
+  for (const h of REAL_SERVERS) {
+    assert.equal(hostOf(first, h)?.release_after, hostOf(d!, h)?.release_before, h)
+    assert.deepEqual(await snapshot(h), afterC[h], `${h}: files and current release as C left them`)
+  }
+  for (const h of DIRECTORS) {
+    assert.equal(hostOf(first, h)?.state, 'unchanged', h)
+    assert.match(hostOf(first, h)!.notes.join('; '), new RegExp(`not changed by rollout ${d!.rollout}`), h)
+    assert.deepEqual(await snapshot(h), afterC[h], `${h}: current release and files unchanged`)
+  }
+  assert.deepEqual(await vipHolders(), ['adir1'])
+
+  // A rollback makes no release: the next one finds C in effect everywhere and undoes it.
+  const second = await runRollback(applied, mods, {parallel: 4})
+  assert.equal(second.ok, true, describe(second))
+  assert.equal(second.undone_rollout, c!.rollout)
+  for (const h of HOSTS) {
+    assert.equal(hostOf(second, h)?.release_after, hostOf(c!, h)?.release_before, h)
+    assert.deepEqual(await snapshot(h), start[h], `${h}: files and current release as before C`)
+  }
+  assert.deepEqual(await vipHolders(), ['adir1'])
+  applied = INVENTORY
+  assert.equal(await planChanges(INVENTORY), false, 'after the two rollbacks the hosts match the original inventory again')
+})
+
 test('a config kaopsd rejects on the host: nothing is switched anywhere', async (t) => {
   if (skipped(t)) return
   const state: Record<string, {snap: Record<string, string>; dirs: string[]}> = {}

@@ -7,6 +7,9 @@ import {defaultPlaybookPath, loadPlaybook} from '../../src/apply/playbook-load.j
 import {formatSummary} from '../../src/apply/summary.js'
 import type {RolloutEnv} from '../../src/apply/rollout-env.js'
 import type {DesiredHost} from '../../src/model/desired-state.js'
+import type {ReleaseManifest} from '../../src/model/release.js'
+import {buildManifest} from '../../src/apply/manifest.js'
+import {makeRolloutId} from '../../src/apply/release-id.js'
 import {director as fixtureDirector, realServer} from './plan-fixtures.js'
 import {KAOPSD_CONFIG_PATH} from '../../src/render/paths.js'
 
@@ -135,4 +138,83 @@ test('a lock held elsewhere stops everything before any change, naming the holde
   assert.deepEqual(r.locked, {host: 'dir1', holder: other})
   assert.ok(!hosts.get('dir1')!.log.includes('upload'))
   assert.match(formatSummary(r), /dir1 is locked by bob@ops9 pid=77/)
+})
+
+/**
+ * A real server that keeps releases (manifests by id) and a current link, and answers the
+ * scripts rollback runs: lock, inspect, list, read a manifest, switch. `beforeLock` runs as the
+ * lock is taken (another apply finishing just before, say).
+ */
+function releaseHost(manifests: ReleaseManifest[], current: string, beforeLock?: (h: {current: string}) => void): Fake & {state: {current: string}} {
+  const log: string[] = []
+  const state = {current}
+  const byId = new Map(manifests.map((m) => [m.id, m]))
+  const b64 = (m: ReleaseManifest) => Buffer.from(JSON.stringify(m)).toString('base64')
+  const shell: HostShell = {
+    close() {},
+    async exec(command, o) {
+      const script = command === 'sh -s' ? String(o?.stdin ?? '') : command
+      const ok = (stdout = 'OK\n') => ({stdout, stderr: '', code: 0})
+      if (script.includes('echo TAKEN')) {
+        beforeLock?.(state)
+        return ok('TAKEN\n')
+      }
+      if (script.includes('echo "CUR ${c:--}"')) return ok(`CUR ${state.current}\nKS -\nCM ${b64(byId.get(state.current)!)}\nIDS ${[...byId.keys()].join(' ')}\nEND\n`)
+      if (script.includes('echo "R $id')) return ok(`CUR ${state.current}\n${[...byId.values()].map((m) => `R ${m.id} ${b64(m)}`).join('\n')}\nEND\n`)
+      const cat = /^cat '?\/opt\/kaops\/releases\/([^/\s']+)\/manifest\.json'?$/.exec(script)
+      if (cat) return ok(JSON.stringify(byId.get(cat[1]!)))
+      if (script.includes('.current.kaops-tmp')) {
+        state.current = /releases\/(\S+?)'? /.exec(script.split('\n').find((l) => l.startsWith('ln -s'))!)![1]!.replace(/'/g, '')
+        log.push(`switch ${state.current}`)
+        return ok()
+      }
+      return ok(script.includes('KAOPS_PATHS') ? 'END\n' : 'OK\n')
+    },
+  }
+  return {log, shell, state}
+}
+
+/** Apply A made a release on web1 and web2, apply B one on web1 only (all as buildManifest writes them). */
+function aThenB(beforeLockWeb2?: (h: {current: string}) => void) {
+  const A = makeRolloutId(new Date('2025-01-01T00:00:00Z'), 'aaaaaaaa')
+  const B = makeRolloutId(new Date('2025-01-02T00:00:00Z'), 'bbbbbbbb')
+  const w1 = realServer('web1', '198.18.0.21')
+  const w2 = realServer('web2', '198.18.0.22')
+  const made = (d: DesiredHost, day: string, rollout: string, previousRelease: string | null) => buildManifest(d, {now: new Date(`2025-01-${day}T00:00:01Z`), createdBy: 'op@ops1', rollout, previousRelease})
+  const old1 = buildManifest(w1, {now: new Date('2024-12-01T00:00:00Z'), createdBy: 'op@ops1'})
+  const old2 = buildManifest(w2, {now: new Date('2024-12-01T00:00:00Z'), createdBy: 'op@ops1'})
+  const a1 = made(w1, '01', A, old1.id)
+  const a2 = made(w2, '01', A, old2.id)
+  const b1 = made({...w1, sysctl: [...w1.sysctl, {key: 'net.ipv4.conf.all.arp_filter', value: '0'}]}, '02', B, a1.id)
+  const hosts = new Map([['web1', releaseHost([old1, a1, b1], b1.id)], ['web2', releaseHost([old2, a2], a2.id, beforeLockWeb2)]])
+  return {A, B, w1, w2, old2, a1, a2, b1, hosts}
+}
+
+const rollbackEnv = (hosts: Map<string, Fake>, parallel: number): RolloutEnv => ({...env(hosts, [], []), mode: 'rollback', parallel, holder: 'op@ops1 pid=1 since=2025-01-01T00:00:00.000Z op=rollback run=ab'})
+
+test('rollback after apply A (web1, web2) and B (web1 only) undoes B alone: web1 back to its A release, web2 stays and says why', async () => {
+  const {A, B, w1, w2, a1, a2, hosts} = aThenB()
+  const r = await runRollout(await loadPlaybook(defaultPlaybookPath('rollback')), [w1, w2].map((d) => newHostRun(d)), rollbackEnv(hosts, 10))
+  assert.equal(r.ok, true, formatSummary(r))
+  assert.equal(r.undone_rollout, B)
+  assert.deepEqual(hosts.get('web1')!.log, [`switch ${a1.id}`])
+  assert.deepEqual(hosts.get('web2')!.log, [], 'web2 is not switched')
+  const [o1, o2] = r.hosts
+  assert.deepEqual([o1!.state, o1!.release_after], ['done', a1.id])
+  assert.deepEqual([o2!.state, o2!.release_after], ['unchanged', a2.id])
+  assert.match(o2!.notes.join(), new RegExp(`not changed by rollout ${B}: stays on ${a2.id}, from rollout ${A}`))
+  assert.match(formatSummary(r), new RegExp(`^Rollback of rollout ${B} complete`))
+})
+
+test('rollback: a host whose current release changed after the hosts were read (another apply) stops the rollback before anything is switched', async () => {
+  // One host at a time: web1's select-release reads every host, then web2 is locked, and just
+  // before that another apply moved web2 back to its old release.
+  const {w1, w2, old2, hosts} = aThenB((h) => (h.current = old2.id))
+  const r = await runRollout(await loadPlaybook(defaultPlaybookPath('rollback')), [w1, w2].map((d) => newHostRun(d)), rollbackEnv(hosts, 1))
+  assert.equal(r.ok, false, formatSummary(r))
+  const o2 = r.hosts.find((h) => h.host === 'web2')!
+  assert.equal(o2.step, 'select-release')
+  assert.match(o2.error!, new RegExp(`web2: its current release changed from \\S+ to ${old2.id} while the rollback read the hosts`))
+  assert.deepEqual(hosts.get('web1')!.log, [], 'web1 is not switched either')
+  assert.equal(r.hosts.find((h) => h.host === 'web1')!.state, 'not-touched')
 })
