@@ -14,6 +14,7 @@ import type {HostRun, HostShell, HostState} from './host-run.js'
 import {discardReleaseScript} from './host-scripts.js'
 import {unlockScript} from './lock.js'
 import {readReleases} from './releases-list.js'
+import {mapSettledLimit} from '../remote/parallel.js'
 import {decideRollback, type RollbackDecision} from './rollback-decision.js'
 import type {RolloutEnv} from './rollout-env.js'
 
@@ -71,16 +72,13 @@ export async function runRollout(playbook: Playbook, runs: HostRun[], env: Rollo
     }
     return s
   }
-  // Read once, the first time a host's select-release asks: every host in play, for the decision.
+  // Read once, the first time a host's select-release asks: every host in play (--parallel at a
+  // time), for the decision.
   let decision: Promise<RollbackDecision> | undefined
   const rollbackDecision = (): Promise<RollbackDecision> =>
-    (decision ??= Promise.all(
-      runs.map((r) =>
-        shellFor(r.desired)
-          .then((s) => readReleases(s, r.desired.name))
-          .catch((error: unknown) => ({host: r.desired.name, current: null, releases: [], error: (error as Error).message})),
-      ),
-    ).then(decideRollback))
+    (decision ??= mapSettledLimit(runs, env.parallel, async (r) => readReleases(await shellFor(r.desired), r.desired.name)).then((settled) =>
+      decideRollback(settled.map((s, i) => (s.status === 'fulfilled' ? s.value : {host: runs[i]!.desired.name, current: null, releases: [], error: (s.reason as Error).message}))),
+    ))
   const ctx: ActionContext = {env, shellFor, rollbackDecision}
   let stopped = false
   let locked: RolloutResult['locked']
