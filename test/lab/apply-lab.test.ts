@@ -204,7 +204,7 @@ test('a config-only change (priorities) reloads kaopsd without a flap: a request
   assert.deepEqual(await vipHolders(), ['adir1'])
 })
 
-test('rollback returns every host to its previous release byte for byte', async (t) => {
+test('rollback undoes the last apply: every host it changed returns to its release before, byte for byte', async (t) => {
   if (skipped(t) || !changeResult) return t.skip(lab.skip ?? 'needs the change of the previous test')
   const r = await runRollback(applied, mods, {parallel: 4})
   assert.equal(r.ok, true, describe(r))
