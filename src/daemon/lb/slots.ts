@@ -5,7 +5,7 @@
  *   by the weights' gcd) in a smooth interleaved order, so consecutive new connections go to
  *   different servers. Changing this map never disturbs established NAT connections: their
  *   translation is held by conntrack and the nat chain sees only a flow's first packet.
- * - Hash maps (jhash: sh, persistence, and DR where there is no conntrack): a fixed number of
+ * - Hash maps (jhash: sh, and DR where there is no conntrack): a fixed number of
  *   slots, each owned by one destination in proportion to its weight. When the set changes,
  *   slots keep their owner wherever the owner is still wanted, so a hash keeps sending the
  *   same flows/sources to the same healthy server; only the slots of departed servers move.
