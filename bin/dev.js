@@ -13,9 +13,11 @@ settings.enableAutoTranspile = false
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 pjson.oclif.commands = './src/commands'
+// Our hooks likewise, from src (oclif finds the .ts with the extension left off).
+for (const [event, target] of Object.entries(pjson.oclif.hooks ?? {})) pjson.oclif.hooks[event] = target.replace(/^\.\/dist\//, './src/')
 // `npm run build` writes oclif.manifest.json, which describes and points at dist/commands: read
 // here it would run the built commands (and list a stale set) instead of src. So the root
-// plugin is loaded without it, and the other plugins (help, autocomplete, not-found) are loaded
+// plugin is loaded without it, and the other plugins (help, autocomplete) are loaded
 // around it as usual.
 const rootPlugin = new Plugin({root, pjson, isRoot: true, ignoreManifest: true})
 await rootPlugin.load()

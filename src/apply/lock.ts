@@ -80,6 +80,7 @@ export function isStaleHere(holderLine: string, machine: string, pidAlive: (pid:
 export function lockedError(host: string, holderLine: string): KaopsError {
   return new KaopsError(`host ${host} is locked by another kaops operation: ${holderLine}`, {
     exit: ExitCode.locked,
+    place: {host},
     suggestions: [
       'wait for that operation to finish, then run again',
       `if you are sure it is not running any more, remove the lock on ${host}: rm -rf ${LOCK_DIR}`,

@@ -83,6 +83,7 @@ function refuseErrors(plan: Plan): void {
   if (plan.errors.length === 0) return
   throw new KaopsError(`cannot apply: ${plan.errors.map((e) => e.message).join('; ')}`, {
     exit: ExitCode.unreachable,
+    details: plan.errors.map((e) => ({host: e.host, message: e.message})),
     suggestions: ['apply needs every host it plans for; fix or leave out the host (--host) and run again'],
   })
 }
@@ -210,7 +211,10 @@ export async function runRollback<I>(inventoryPath: string, pipeline: PlanPipeli
   const actual = await gather(desired, {parallel: opts.parallel ?? 10})
   const bad = [...actual.entries()].filter(([, a]) => a instanceof Error)
   if (bad.length > 0) {
-    throw new KaopsError(`cannot roll back: ${bad.map(([, e]) => (e as Error).message).join('; ')}`, {exit: ExitCode.unreachable})
+    throw new KaopsError(`cannot roll back: ${bad.map(([, e]) => (e as Error).message).join('; ')}`, {
+      exit: ExitCode.unreachable,
+      details: bad.map(([host, e]) => ({host, message: (e as Error).message})),
+    })
   }
   const runs = desired.map((d) => newHostRun(d))
   const env = makeEnv('rollback', desired, actual, {...opts, keepReleases: keepReleasesOf(inventory), inventory: inventoryPath, ...(opts.to ? {rollbackTo: opts.to} : {})})

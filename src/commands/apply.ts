@@ -10,6 +10,7 @@ import {formatPlanHuman} from '../plan/format-human.js'
 import {colourEnabled} from '../plan/colour.js'
 
 export default class Apply extends KaopsCommand {
+  static override summary = 'Make the hosts match the inventory, safely, host by host'
   static override description =
     'Make the hosts match the inventory, safely: real servers first, then directors one at a time (backups before masters), each in a new release, gated on a healthy cluster, rolled back automatically on failure'
   static override examples = [

@@ -18,6 +18,7 @@ export interface ImportCommandResult {
 }
 
 export default class Import extends KaopsCommand {
+  static override summary = 'Turn existing keepalived.conf files into a kaops inventory'
   static override description = 'Turn existing keepalived.conf files (or live keepalived directors over SSH) into one kaops inventory; what cannot be modelled is kept as raw lines, with a WARNING naming file:line'
   static override examples = [
     '<%= config.bin %> import --file lb1/keepalived.conf --file lb2/keepalived.conf --out inventories/prod.yaml',

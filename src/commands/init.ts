@@ -23,6 +23,7 @@ export async function starterInventory(shape: InitShape, outPath?: string): Prom
 }
 
 export default class Init extends KaopsCommand {
+  static override summary = 'Write a starter inventory for a common shape'
   static override description = 'Write a commented starter inventory for a common shape (LVS-DR pair, nginx pair, dual master, unicast pair), valid as written'
   static override examples = [
     '<%= config.bin %> init --shape lvs-dr --out inventories/prod.yaml',

@@ -11,6 +11,7 @@ import {colourEnabled} from '../plan/colour.js'
 import {toSavedPlan, writeSavedPlan} from '../plan/saved-plan.js'
 
 export default class Plan extends KaopsCommand {
+  static override summary = 'Show what apply would change, host by host'
   static override description = 'Show, host by host, what `kaops apply` would change: files (with diffs, secrets redacted), sysctl, firewall, kaopsd binary, units, loopback VIPs, and what it means for VRRP'
   static override examples = [
     '<%= config.bin %> plan inventories/prod.yaml',

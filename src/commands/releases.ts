@@ -6,6 +6,7 @@ import {inventoryModules} from '../apply/inventory-modules.js'
 import {formatReleases} from '../apply/releases-list.js'
 
 export default class Releases extends KaopsCommand {
+  static override summary = 'List the releases on every host'
   static override description = 'List the releases on every host (newest first, * = current) with their times, the rollout (apply) that made each, and inventory revisions'
   static override examples = ['<%= config.bin %> releases inventories/prod.yaml', '<%= config.bin %> releases inventories/prod.yaml --json']
   static override args = {inventory: Args.string({description: 'inventory YAML', required: true})}

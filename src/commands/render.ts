@@ -6,6 +6,7 @@ import {renderHosts} from '../render/render-hosts.js'
 import {writeRenderedTree} from '../render/write-tree.js'
 
 export default class Render extends KaopsCommand {
+  static override summary = 'Write the files of every host to a directory, for review'
   static override description = "Write every host's files (keepalived.conf, units, sysctl, firewall rules) under DIR/<host>/<path>, for review; contacts nothing"
   static override examples = [
     '<%= config.bin %> render inventories/prod.yaml --out /tmp/prod',

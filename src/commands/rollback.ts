@@ -7,6 +7,7 @@ import {rolloutProgress} from '../apply/command-progress.js'
 import {formatSummary} from '../apply/summary.js'
 
 export default class Rollback extends KaopsCommand {
+  static override summary = 'Undo the last apply, or switch hosts to a given release'
   static override description =
     "Undo the last apply across the site (the hosts it changed go back to the release it replaced, the others stay; a second rollback undoes the apply before), or switch to --to RELEASE, in the same safe order as apply; each host's managed files become byte for byte that release's"
   static override examples = ['<%= config.bin %> rollback inventories/prod.yaml', '<%= config.bin %> rollback inventories/prod.yaml --host dir2 --to 20250102T030405Z-1a2b3c4d', '<%= config.bin %> rollback inventories/prod.yaml --json']

@@ -5,6 +5,7 @@ import {loadInventory} from '../inventory/load.js'
 import {buildSiteStatus, formatSiteStatus, gatherStatusFacts, type SiteStatus} from '../status/index.js'
 
 export default class Status extends KaopsCommand {
+  static override summary = 'The site at a glance: VIP holders, VRRP states, real servers'
   static override description = 'One screen of the whole site over SSH: each VIP and its holder, each director\'s VRRP state and priority, each service\'s real servers up/down. Exit 1 when a VIP is down or split, 4 when a director cannot be reached'
   static override examples = [
     '<%= config.bin %> status inventories/prod.yaml',

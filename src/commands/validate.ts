@@ -6,6 +6,7 @@ import {ExitCode} from '../model/exit-codes.js'
 import {formatProblem, validateInventoryText} from '../inventory/load.js'
 
 export default class Validate extends KaopsCommand {
+  static override summary = 'Check an inventory without contacting any host'
   static override description = 'Check an inventory (YAML, schema, meaning, secrets) without contacting any host: exit 0 when valid, 1 otherwise'
   static override examples = [
     '<%= config.bin %> validate inventories/prod.yaml',
@@ -24,7 +25,7 @@ export default class Validate extends KaopsCommand {
     try {
       text = await readFile(args.inventory, 'utf8')
     } catch (error) {
-      throw new KaopsError(`${args.inventory}: cannot read the inventory (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+      throw new KaopsError(`${args.inventory}: cannot read the inventory (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {place: {file: args.inventory}})
     }
     const problems = validateInventoryText(text, args.inventory, flags.secrets ? {} : {secrets: false})
     if (flags.json) {

@@ -5,6 +5,7 @@ import {verifyInventory} from '../verify/run-verify.js'
 import {formatVerifyHuman} from '../verify/format-human.js'
 
 export default class Verify extends KaopsCommand {
+  static override summary = 'Check the invariants of the live cluster, or drill failovers'
   static override description =
     'Read live state over SSH and check the invariants of the cluster (VIP placement, kaopsd release and config, adverts and receive errors, peer agreement, DR real servers, ARP, firewall, real servers); with --failover-drill, inject faults on each master and measure how fast the VIP moves'
   static override examples = [

@@ -77,7 +77,7 @@ export async function loadInventory(path: string, opts: CheckOptions = {}): Prom
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new KaopsError(`${path}: cannot read the inventory (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {exit: ExitCode.error})
+    throw new KaopsError(`${path}: cannot read the inventory (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {exit: ExitCode.error, place: {file: path}})
   }
   const r = checkInventoryText(text, path, opts)
   if (!r.inventory) throw problemsError(path, r.problems)

@@ -24,10 +24,14 @@ export function sortProblems(problems: Problem[]): Problem[] {
 
 export function problemsError(file: string, problems: Problem[]): KaopsError {
   const n = problems.length
-  const lines = sortProblems(problems).map((p) => `  ${formatProblem(p)}`)
+  const sorted = sortProblems(problems)
+  const lines = sorted.map((p) => `  ${formatProblem(p)}`)
+  const first = sorted[0]
   return new KaopsError(`${file}: ${n} problem${n === 1 ? '' : 's'} in the inventory:\n${lines.join('\n')}`, {
     exit: ExitCode.error,
     suggestions: ['fix them and run `kaops validate` again; nothing was contacted'],
+    place: first ? {file: first.file, line: first.line, column: first.column} : {file},
+    details: sorted,
   })
 }
 

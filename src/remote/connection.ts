@@ -53,6 +53,7 @@ export function expandHome(p: string): string {
 function unreachable(target: SshTarget, what: string, cause?: unknown): KaopsError {
   return new KaopsError(`host ${target.name} (${target.user}@${target.host}:${target.port}): ${what}`, {
     exit: ExitCode.unreachable,
+    place: {host: target.name},
     cause,
     suggestions: [`check that ${target.host}:${target.port} runs sshd and that the key for ${target.user} is authorised`],
   })
@@ -66,6 +67,7 @@ async function buildConfig(target: SshTarget, opts: ConnectOptions, onHostKeyErr
   } catch (error) {
     throw new KaopsError(`host ${target.name}: cannot read known_hosts file ${khFile}: ${(error as Error).message}`, {
       exit: ExitCode.unreachable,
+      place: {host: target.name},
       suggestions: ['kaops checks host keys strictly; add the host keys with ssh-keyscan after verifying them out of band'],
     })
   }
@@ -128,6 +130,7 @@ function openClient(target: SshTarget, config: ConnectConfig, hostKeyError: () =
         reject(
           new KaopsError(hk, {
             exit: ExitCode.unreachable,
+            place: {host: target.name},
             cause: error,
             suggestions: [`verify ${target.name}'s host key out of band, then fix ${expandHome(target.knownHosts)}`],
           }),

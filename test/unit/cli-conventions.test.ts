@@ -105,6 +105,22 @@ function unreachableInventory(dir: string, port: number): string {
   return path
 }
 
+/**
+ * The one JSON document a command that failed under --json prints on stdout, checked against
+ * what the same run said on stderr and the exit code it ended with.
+ */
+function errorDocumentOf(r: Run, what: string): any {
+  let j: any
+  assert.doesNotThrow(() => (j = JSON.parse(r.stdout)), `${what} prints one JSON document: ${r.stdout.slice(0, 300)} / stderr: ${r.stderr}`)
+  assert.equal(j.format_version, 1, what)
+  assert.equal(typeof j.error?.message, 'string', `${what}: an error document: ${r.stdout.slice(0, 300)}`)
+  assert.equal(j.error.exit, r.status, `${what}: the document's exit is the process's`)
+  // The human message is on stderr as before (unwrapped: OCLIF_COLUMNS is wide in these runs).
+  assert.ok(r.stderr.includes(j.error.message.split('\n')[0]), `${what}: stderr says ${JSON.stringify(j.error.message.split('\n')[0])}: ${r.stderr}`)
+  assert.ok(Array.isArray(j.error.suggestions) && Array.isArray(j.error.details), what)
+  return j
+}
+
 test('every command is loaded from src/commands, and each --help exits 0 with usage and examples', async () => {
   const config = await loadCli()
   const files: string[] = []
@@ -167,30 +183,146 @@ test('every command that reports has --json; each prints one parseable JSON docu
       assert.doesNotThrow(() => (parsed = JSON.parse(r.stdout)), `${what} prints one JSON document: ${r.stdout.slice(0, 200)}`)
       c.check(parsed)
     })
-    // apply and rollback cannot start without their hosts: a plain error and its exit code,
-    // and nothing on stdout that a JSON reader could take for a result.
+    // apply and rollback cannot start without their hosts: the error on stderr and, on stdout,
+    // the error document (not a result) naming each host that could not be read.
     for (const argv of [['apply', inv, '--yes', '--json'], ['rollback', inv, '--json']]) {
-      const r = await kaops(argv)
+      const r = await kaops(argv, {OCLIF_COLUMNS: '1000'})
+      const j = errorDocumentOf(r, `kaops ${argv.join(' ')}`)
       assert.equal(r.status, ExitCode.unreachable, `kaops ${argv.join(' ')}: ${r.stderr}`)
-      assert.equal(r.stdout, '')
       assert.match(r.stderr, /unreachable/)
+      assert.ok(!('result' in j), 'no result')
+      assert.deepEqual(
+        j.error.details.map((d: {host: string; message: string}) => [d.host, /unreachable/.test(d.message)]),
+        [['dir1', true], ['dir2', true], ['web1', true], ['web2', true]],
+      )
     }
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
 })
 
-test('a mistyped command exits 127 and, on a terminal, asks "did you mean" the closest command', async () => {
-  const plain = await kaops(['plam'])
+test('under --json a command that fails prints one JSON error document on stdout, the message on stderr, and keeps its exit code', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kaops-cli-err-'))
+  try {
+    const inv = unreachableInventory(dir, await closedPort())
+    const lines = readFileSync(inv, 'utf8').split('\n')
+    const lineOf = (re: RegExp) => {
+      const i = lines.findIndex((l) => re.test(l))
+      assert.ok(i >= 0, `${re} in the inventory`)
+      return i + 1
+    }
+    // Valid YAML with a VRID out of range: a schema problem on a line we know.
+    const vridLine = lineOf(/^ {4}vrid: 51$/)
+    const broken = join(dir, 'broken.yaml')
+    writeFileSync(broken, lines.map((l, i) => (i + 1 === vridLine ? l.replace('51', '999') : l)).join('\n'))
+    // A PASS secret longer than VRRP carries is a problem too; its value must appear nowhere.
+    const secretLine = lineOf(/secret: \{env: KAOPS_LAB_VRRP_PASS/)
+    const secret = 'kaops-json-error-secret-7f3a'
+    const brokenInventory = (j: any) => {
+      assert.deepEqual([j.error.file, j.error.line], [broken, vridLine])
+      assert.ok(j.error.details.some((d: any) => d.file === broken && d.line === vridLine && d.path === 'vips[0].vrid'), JSON.stringify(j.error.details))
+      assert.match(j.error.message, /1 problem in the inventory/)
+    }
+    const cases: Array<{argv: string[]; exit: number; env?: Record<string, string>; check: (j: any) => void}> = [
+      {argv: ['plan', broken, '--json'], exit: ExitCode.error, check: brokenInventory},
+      // status has oclif's enableJsonFlag rather than a json flag of its own: the same document.
+      {argv: ['status', broken, '--json'], exit: ExitCode.error, check: brokenInventory},
+      {
+        argv: ['render', inv, '--out', join(dir, 'rendered'), '--json'],
+        exit: ExitCode.error,
+        env: {KAOPS_LAB_VRRP_PASS: secret},
+        check: (j) => {
+          assert.deepEqual([j.error.file, j.error.line], [inv, secretLine])
+          assert.match(j.error.message, /PASS secret \(env KAOPS_LAB_VRRP_PASS\) is longer than 8/)
+        },
+      },
+      {argv: ['validate', join(dir, 'missing.yaml'), '--json'], exit: ExitCode.error, check: (j) => assert.deepEqual([j.error.file, /ENOENT/.test(j.error.message)], [join(dir, 'missing.yaml'), true])},
+      {
+        argv: ['plan', inv, '--host', 'nosuch', '--json'],
+        exit: ExitCode.error,
+        check: (j) => {
+          assert.match(j.error.message, /unknown host\(s\): nosuch/)
+          assert.match(j.error.suggestions.join('\n'), /^hosts in this inventory: dir1, dir2, web1, web2\b/)
+        },
+      },
+      // A flag that does not parse: oclif's error, still as JSON, still exit 1.
+      {argv: ['plan', inv, '--json', '--parallel', 'many'], exit: ExitCode.error, check: (j) => assert.match(j.error.message, /Expected an integer but received: many/)},
+    ]
+    const runs = await Promise.all(cases.map((c) => kaops(c.argv, {OCLIF_COLUMNS: '1000', ...c.env})))
+    cases.forEach((c, i) => {
+      const r = runs[i]!
+      const what = `kaops ${c.argv.join(' ')}`
+      assert.equal(r.status, c.exit, `${what}: exit ${r.status}, stderr: ${r.stderr}`)
+      c.check(errorDocumentOf(r, what))
+      assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), `${what}: the secret stays out of the output`)
+    })
+
+    // A command that fails after printing its report adds no second document: a reader still
+    // parses stdout (here a plan of unreachable hosts that cannot then be saved), the exit is 1.
+    const late = await kaops(['plan', inv, '--json', '--out', join(dir, 'no-such-dir', 'p.plan')])
+    assert.equal(late.status, ExitCode.error, late.stderr)
+    const plan = JSON.parse(late.stdout)
+    assert.deepEqual([plan.errors.length, 'error' in plan], [4, false])
+    assert.match(late.stderr, /ENOENT/)
+
+    // validate reports problems rather than failing on them: its own document places each one.
+    const [report, plain] = await Promise.all([kaops(['validate', broken, '--json']), kaops(['plan', broken])])
+    assert.equal(report.status, ExitCode.error, report.stderr)
+    const j = JSON.parse(report.stdout)
+    assert.equal(j.valid, false)
+    assert.deepEqual(
+      j.problems.map((p: any) => [p.file, p.line, p.path]),
+      [[broken, vridLine, 'vips[0].vrid']],
+    )
+    assert.ok(!('error' in j))
+    // Without --json, stdout stays empty: the error is for people, on stderr.
+    assert.equal(plain.status, ExitCode.error)
+    assert.equal(plain.stdout, '')
+    assert.match(plain.stderr, new RegExp(`${broken.replaceAll('.', '\\.')}:${vridLine}:\\d+: vips\\[0\\]\\.vrid`))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+})
+
+test('every command has a one-line summary, apart from its description, and the command lists show it', async () => {
+  const config = await loadCli()
+  const own = ownCommands(config)
+  for (const c of own) {
+    const summary = c.summary ?? ''
+    // One line that fits beside the command name in an 80-column list.
+    assert.ok(summary.length > 0 && summary.length <= 60 && !summary.includes('\n'), `${c.id}: summary ${JSON.stringify(summary)}`)
+    assert.ok((c.description ?? '').length > summary.length, `${c.id}: the description says more than the summary`)
+  }
+  const [top, lab] = await Promise.all([kaops(['--help']), kaops(['lab', '--help'])])
+  assert.equal(top.status, 0, top.stderr)
+  assert.equal(lab.status, 0, lab.stderr)
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  for (const c of own) {
+    const words = argvOf(c.id)
+    assert.match(words.length > 1 ? lab.stdout : top.stdout, new RegExp(`^ {2}${words.join(' ')} +${literal(c.summary!)}$`, 'm'), `kaops${words.length > 1 ? ' lab' : ''} --help lists ${c.id} with its summary`)
+  }
+  // A command's own help starts with its summary; under DESCRIPTION oclif repeats it, then the description.
+  const validate = await kaops(['validate', '--help'])
+  const v = config.findCommand('validate')!
+  assert.ok(validate.stdout.startsWith(`${v.summary}\n`), validate.stdout.slice(0, 200))
+  assert.ok(validate.stdout.includes(`\nDESCRIPTION\n  ${v.summary}\n\n  Check an inventory (YAML, schema`), validate.stdout)
+})
+
+test('a mistyped command exits 127 and, on a terminal, asks "did you mean" about the command words only', async () => {
+  // oclif hands the not-found hook every leading word: the inventory path must not be compared.
+  const [plain, topic] = await Promise.all([kaops(['plam', 'inventories/lab.yaml', '--json']), kaops(['lab', 'stat'])])
   assert.equal(plain.status, 127)
-  assert.match(plain.stderr, /plam is not a kaops command/)
+  assert.match(plain.stderr, /^ *(Warning: )?plam is not a kaops command\.$/m)
   assert.match(plain.stderr, /Run kaops help for a list of available commands/)
-  const topic = await kaops(['lab', 'stat'])
+  // Our hook wraps plugin-not-found's in its place: one warning, not one from each.
+  assert.equal(plain.stderr.match(/is not a kaops command/g)?.length, 1, plain.stderr)
+  assert.equal(plain.stdout, '')
   assert.equal(topic.status, 127)
+  assert.match(topic.stderr, /lab stat is not a kaops command/)
   assert.match(topic.stderr, /Run kaops help lab for a list/)
-  // The suggestion is a question, asked only on a terminal: give the CLI one (script(1)) and say no.
+  // The suggestion is a question, asked only on a terminal: give the CLI one (script(1)) and answer.
   if (spawnSync('script', ['--version']).status !== 0) return
-  const ask = (words: string) =>
+  const ask = (words: string, answer: 'y' | 'n') =>
     new Promise<Run>((resolve, reject) => {
       const child = spawn('script', ['-qec', `'${process.execPath}' '${DEV}' ${words}`, '/dev/null'], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}, stdio: ['pipe', 'pipe', 'pipe']})
       let stdout = ''
@@ -200,7 +332,7 @@ test('a mistyped command exits 127 and, on a terminal, asks "did you mean" the c
         stdout += b.toString()
         if (!answered && /Did you mean/.test(stdout)) {
           answered = true
-          child.stdin.write('n\r')
+          child.stdin.write(`${answer}\r`)
         }
       })
       child.on('error', reject)
@@ -209,11 +341,33 @@ test('a mistyped command exits 127 and, on a terminal, asks "did you mean" the c
         resolve({status, stdout, stderr: ''})
       })
     })
-  const [plan, labStatus] = await Promise.all([ask('plam'), ask('lab stat')])
+  const [plan, labStatus, labUp, accepted] = await Promise.all([
+    ask('plam inventories/lab.yaml', 'n'),
+    ask('lab stat', 'n'),
+    ask('lba up', 'n'),
+    ask('valdate inventories/lab.yaml', 'y'),
+  ])
   assert.match(plan.stdout, /Did you mean plan\?/)
   assert.equal(plan.status, 127, plan.stdout)
   assert.match(labStatus.stdout, /Did you mean lab status\?/)
   assert.equal(labStatus.status, 127, labStatus.stdout)
+  // A mistyped topic: its two words are compared with the two-word commands.
+  assert.match(labUp.stdout, /Did you mean lab up\?/)
+  assert.equal(labUp.status, 127, labUp.stdout)
+  // Yes runs the suggestion with the arguments that were typed after the command.
+  assert.match(accepted.stdout, /Did you mean validate\?/)
+  assert.match(accepted.stdout, /inventories\/lab\.yaml: valid/)
+  assert.equal(accepted.status, 0, accepted.stdout)
+})
+
+const BUILT = existsSync(join(ROOT, 'oclif.manifest.json')) && existsSync(join(ROOT, 'dist', 'hooks', 'command-not-found.js'))
+
+test('the built CLI (bin/run.js with oclif.manifest.json) runs the same not-found hook', {skip: !BUILT && 'not built: run npm run build'}, () => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'plam', 'inventories/lab.yaml'], {cwd: ROOT, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}, timeout: 60_000})
+  assert.equal(r.status, 127, r.stderr)
+  assert.match(r.stderr, /plam is not a kaops command\.\n/)
+  assert.equal(r.stderr.match(/is not a kaops command/g)?.length, 1, r.stderr)
+  assert.match(r.stderr, /Run kaops help for a list of available commands/)
 })
 
 test('bad flags and arguments exit 1, never 2 (2 is `plan --detailed-exitcode`: changes)', async () => {
@@ -303,6 +457,8 @@ test('shell completion: setup instructions, and bash and zsh scripts that know e
       const [first, sub] = argvOf(c.id)
       const fn = sub ? zshText.split(/^_kaops_lab\(\) \{$/m)[1]!.split(/^\}$/m)[0]! : zshText.split(/^_kaops\(\) \{$/m)[1]!
       assert.match(fn, new RegExp(`^"${sub ?? first}\\[`, 'm'), `zsh completion lists ${c.id}`)
+      // Our own commands are listed with their one-line summary (plugin-autocomplete reads `summary`).
+      if (c.pluginName === 'kaops') assert.ok(fn.includes(`"${sub ?? first}[${c.summary}]"`), `zsh completion shows the summary of ${c.id}`)
       const block = new RegExp(`^ *"?${sub ?? first}"?\\)\\n([\\s\\S]*?);;`, 'm').exec(fn)?.[1] ?? ''
       assert.match(block, /_arguments -S/, `zsh completion has a flag block for ${c.id}`)
       // --flag"[description]", or {-f,--flag}"[description]" when it has a short form too.

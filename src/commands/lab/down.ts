@@ -3,6 +3,7 @@ import {KaopsCommand} from '../../cli/kaops-command.js'
 import {labDown, type LabDownResult} from '../../lab/lab.js'
 
 export default class LabDown extends KaopsCommand {
+  static override summary = 'Remove the lab that lab up created'
   static override description =
     'Remove exactly what `kaops lab up` created (containers and their processes, namespaces, links, the bridge, per-host directories); the cached base image and the lab key stay. Needs root.'
   static override examples = ['<%= config.bin %> lab down', '<%= config.bin %> lab down inventories/lab.yaml', '<%= config.bin %> lab down --json']

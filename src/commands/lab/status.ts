@@ -3,6 +3,7 @@ import {KaopsCommand} from '../../cli/kaops-command.js'
 import {labStatus, type LabStatusResult} from '../../lab/lab.js'
 
 export default class LabStatus extends KaopsCommand {
+  static override summary = 'List the lab hosts and whether they run and answer SSH'
   static override description = 'List the lab hosts: address, whether the container runs and whether sshd answers on port 22.'
   static override examples = ['<%= config.bin %> lab status', '<%= config.bin %> lab status --json']
   static override args = {inventory: Args.string({description: 'inventory YAML with a `lab:` section', default: 'inventories/lab.yaml'})}

@@ -3,6 +3,7 @@ import {KaopsCommand} from '../../cli/kaops-command.js'
 import {labUp, type LabUpResult} from '../../lab/lab.js'
 
 export default class LabUp extends KaopsCommand {
+  static override summary = 'Start the inventory hosts as local containers (needs root)'
   static override description =
     'Bring up the hosts an inventory names as real Linux hosts on this machine: systemd-nspawn containers booting Debian with systemd and sshd, each in its own network namespace on the lab bridge. Idempotent; repairs a half-built lab. Needs root.'
   static override examples = ['<%= config.bin %> lab up', '<%= config.bin %> lab up inventories/lab.yaml --json']
