@@ -1,4 +1,4 @@
-import type {SiteStatus, VipHealth} from './site-status.js'
+import type {DirectorVipState, SiteStatus, VipHealth} from './site-status.js'
 
 /** The human screen of `kaops status`: directors, then VIPs with each director, then services. */
 
@@ -13,6 +13,13 @@ const HEALTH: Record<VipHealth, string> = {
 function table(rows: string[][], indent = '  '): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
   return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd())
+}
+
+/** Configured priority, the effective one when trackers or a takeover change it, and why. */
+function priorityCell(d: DirectorVipState): string {
+  if (d.priority === null) return '?'
+  const p = d.effectivePriority !== null && d.effectivePriority !== d.priority ? `${d.effectivePriority} (of ${d.priority})` : String(d.priority)
+  return d.takeoverSecondsLeft === null ? p : `${p}, takeover ${d.takeoverSecondsLeft} s left`
 }
 
 export function formatSiteStatus(s: SiteStatus): string {
@@ -30,7 +37,7 @@ export function formatSiteStatus(s: SiteStatus): string {
           ...v.directors.map((d) => [
             `${d.director}${d.director === v.expectedMaster ? ' *' : ''}`,
             d.state ?? '?',
-            d.priority === null ? '?' : d.effectivePriority !== null && d.effectivePriority !== d.priority ? `${d.effectivePriority} (of ${d.priority})` : String(d.priority),
+            priorityCell(d),
             d.holdsAddress ? 'yes' : 'no',
           ]),
         ],

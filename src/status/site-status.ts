@@ -21,6 +21,8 @@ export interface DirectorVipState {
   state: VrrpStateName | null
   priority: number | null
   effectivePriority: number | null
+  /** An operator takeover in force here (`kaopsd takeover`, a rollout's handover): seconds left. */
+  takeoverSecondsLeft: number | null
   /** The VIP's addresses are on this director right now. */
   holdsAddress: boolean
 }
@@ -98,6 +100,7 @@ export function buildSiteStatus(inv: Inventory, facts: Map<string, DirectorFacts
         state: inst?.state ?? null,
         priority: inst?.priority ?? null,
         effectivePriority: inst?.effectivePriority ?? null,
+        takeoverSecondsLeft: inst?.takeover?.secondsLeft ?? null,
         holdsAddress: !!f && !f.error && f.addresses.some((a) => sameIp(hostPart(a.cidr), first)),
       }
     })

@@ -74,3 +74,16 @@ test('status: split brain, a lowered priority, a real server down, an unreachabl
   assert.match(formatSiteStatus(down), /DOWN \(no director holds it\)/)
   assert.deepEqual(down.vips[0]!.directors.map((d) => d.state), [null, null], 'kaopsd not running: state unknown')
 })
+
+test('status: a takeover in force shows on the director holding it, with the seconds left', async () => {
+  const inv = await loadInventory('inventories/lab.yaml', {secrets: false})
+  const raised = kaopsd('MASTER', 100, 254)
+  raised.instances[0]!.takeover = {until: '2026-11-23T12:00:00.000Z', secondsLeft: 42, reason: 'kaops apply: restart dir1'}
+  const s = buildSiteStatus(inv, new Map<string, DirectorFacts>([
+    ['dir1', {addresses: addr('198.18.0.11/24'), kaopsdStatus: kaopsd('BACKUP', 150)}],
+    ['dir2', {addresses: addr('198.18.0.12/24', '198.18.0.100/24'), kaopsdStatus: raised}],
+  ]))
+  assert.deepEqual(s.vips[0]!.directors.map((d) => [d.director, d.takeoverSecondsLeft]), [['dir1', null], ['dir2', 42]])
+  assert.equal(s.vips[0]!.health, 'moved')
+  assert.match(formatSiteStatus(s), /dir2\s+MASTER\s+254 \(of 100\), takeover 42 s left\s+yes/)
+})
