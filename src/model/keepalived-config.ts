@@ -315,8 +315,14 @@ export interface HttpUrlConfig {
   /** Accepted status ranges, inclusive; default [[200, 299]]. */
   statusCodes: Array<[number, number]>
   virtualhost?: string
+  /** Searched for in the body (JavaScript syntax; kaopsd -t has checked it compiles). */
   regex?: string
   regexNoMatch: boolean
+  /** regex_options words (PCRE2 option names), as written. */
+  regexOptions?: string[]
+  /** regex_min_offset / regex_max_offset, bytes into the body. */
+  regexMinOffset?: number
+  regexMaxOffset?: number
   source: SourceLocation
 }
 

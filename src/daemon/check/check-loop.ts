@@ -21,13 +21,19 @@ export type RunCheck = (target: CheckTarget, config: CheckerConfig, signal?: Abo
 /**
  * The thin adapter around check-scheduler.ts for one real server: fires checks when the state
  * machine says, never two at once, and reports health changes. stop() cancels the timer and
- * aborts a check in flight.
+ * aborts a check in flight. suspend() pauses the same way but keeps the state (ha_suspend);
+ * resume() carries on from it.
  */
 export class RealServerChecker {
   private state: RealServerCheckState | undefined
   private cancelTimer: (() => void) | undefined
   private inFlight: AbortController | undefined
   private stopped = false
+  private suspended = false
+  /** start() was called while suspended: resume() starts. */
+  private startPending = false
+  /** Bumped by suspend(): a check that was in flight then no longer counts. */
+  private generation = 0
 
   constructor(
     private readonly target: CheckTarget,
@@ -42,7 +48,15 @@ export class RealServerChecker {
     return this.state
   }
 
+  get isSuspended(): boolean {
+    return this.suspended
+  }
+
   start(): void {
+    if (this.suspended) {
+      this.startPending = true
+      return
+    }
     const step = startChecking(this.schedule, this.clock.random())
     this.state = step.state
     this.arm(step.nextCheckInMs)
@@ -54,16 +68,41 @@ export class RealServerChecker {
     this.inFlight?.abort()
   }
 
+  /** No checks until resume(); the last verdict stands meanwhile. */
+  suspend(): void {
+    if (this.suspended) return
+    this.suspended = true
+    this.generation++
+    this.cancelTimer?.()
+    this.cancelTimer = undefined
+    this.inFlight?.abort()
+    this.inFlight = undefined
+  }
+
+  resume(): void {
+    if (!this.suspended) return
+    this.suspended = false
+    if (this.startPending || !this.state) {
+      this.startPending = false
+      this.start()
+      return
+    }
+    // Spread like the first checks (warmup), so many resumed servers are not probed at once.
+    this.arm(startChecking(this.schedule, this.clock.random()).nextCheckInMs)
+  }
+
   private arm(ms: number): void {
-    if (this.stopped) return
+    if (this.stopped || this.suspended) return
     this.cancelTimer = this.clock.setTimer(ms, () => void this.fire())
   }
 
   private async fire(): Promise<void> {
-    this.inFlight = new AbortController()
-    const result = await this.check(this.target, this.config, this.inFlight.signal)
-    this.inFlight = undefined
-    if (this.stopped || !this.state) return
+    const generation = this.generation
+    const inFlight = new AbortController()
+    this.inFlight = inFlight
+    const result = await this.check(this.target, this.config, inFlight.signal)
+    if (this.inFlight === inFlight) this.inFlight = undefined
+    if (this.stopped || !this.state || generation !== this.generation) return
     const step = afterCheck(this.state, this.schedule, result)
     this.state = step.state
     if (step.change) this.onChange(step.change, result)

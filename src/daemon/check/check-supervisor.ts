@@ -26,7 +26,15 @@ export interface CheckedVirtualServer {
   keys?: ServiceKey[]
   /** The group's name, for status and logs. */
   group?: string
+  /**
+   * ha_suspend: the service's own addresses. While none of them is on this host the real
+   * servers are not checked and keep their last health.
+   */
+  suspendWithout?: string[]
 }
+
+/** Whether an address (as written in the configuration) is configured on this host. */
+export type LocalAddressTest = (address: string) => boolean
 
 export interface SupervisorEvents {
   runNotification(n: Notification): void
@@ -58,6 +66,8 @@ interface Entry {
   state: VirtualServerState
   checkers: Map<string, RealServerCheckers>
   lastChecks: Map<string, {at: Date; result: CheckResult}>
+  /** ha_suspend in force: its checkers are paused. */
+  suspended: boolean
 }
 
 function checkList(c: RealServerCheck | RealServerCheck[] | undefined): RealServerCheck[] {
@@ -80,6 +90,8 @@ export class CheckSupervisor {
   private entries = new Map<string, Entry>()
   private chain: Promise<unknown> = Promise.resolve()
   private stopped = false
+  /** Unknown until the owner says (setLocalAddresses): nothing is suspended before that. */
+  private isLocal: LocalAddressTest | undefined
 
   constructor(
     private servers: readonly CheckedVirtualServer[],
@@ -97,6 +109,7 @@ export class CheckSupervisor {
       const e = this.newEntry(vs, undefined, fresh)
       this.entries.set(e.id, e)
     }
+    this.applySuspension()
     const report = await this.reconcile()
     for (const c of fresh) c.start()
     return report
@@ -133,6 +146,7 @@ export class CheckSupervisor {
     }
     this.entries = next
     this.servers = servers
+    this.applySuspension()
     const report = await this.reconcile()
     if (!this.stopped) for (const c of fresh) c.start()
     return {report, ...out}
@@ -163,8 +177,36 @@ export class CheckSupervisor {
     return this.chain
   }
 
+  /** Labels of the virtual servers whose checkers ha_suspend has paused. */
+  suspended(): string[] {
+    return [...this.entries.values()].filter((e) => e.suspended).map((e) => e.id)
+  }
+
+  /** Tells which addresses are on the host now; ha_suspend services pause or resume to match. */
+  setLocalAddresses(isLocal: LocalAddressTest): void {
+    this.isLocal = isLocal
+    this.applySuspension()
+  }
+
+  private applySuspension(): void {
+    if (this.stopped) return
+    for (const e of this.entries.values()) {
+      const addresses = e.vs.suspendWithout
+      const suspend = addresses !== undefined && addresses.length > 0 && this.isLocal !== undefined && !addresses.some(this.isLocal)
+      // Runners carried over by a reload keep their own pause state: bring each in line.
+      for (const rc of e.checkers.values()) for (const r of rc.runners) suspend ? r.suspend() : r.resume()
+      if (suspend === e.suspended) continue
+      e.suspended = suspend
+      const which = (addresses ?? []).join(', ')
+      this.events.log(suspend
+        ? `virtual_server ${e.id}: ${which} not on this host, health checks suspended (ha_suspend); real servers keep their state`
+        : addresses?.length ? `virtual_server ${e.id}: ${which} on this host, health checks resumed` : `virtual_server ${e.id}: no ha_suspend any more, health checks resumed`)
+    }
+  }
+
   private newEntry(vs: CheckedVirtualServer, old: Entry | undefined, fresh: RealServerChecker[], id = uniqueId(virtualServerId(vs), this.entries)): Entry {
-    const e: Entry = {id, signature: JSON.stringify(vs), vs, state: initialState(vs.config), checkers: new Map(), lastChecks: new Map()}
+    // A rebuilt entry inherits the pause state, so a reload logs a suspend or resume only when it changes.
+    const e: Entry = {id, signature: JSON.stringify(vs), vs, state: initialState(vs.config), checkers: new Map(), lastChecks: new Map(), suspended: old?.suspended ?? false}
     for (const rs of vs.config.realServers) {
       const rsId = realServerId(rs)
       const list = checkList(vs.checks[rsId])

@@ -1,4 +1,5 @@
 import {abortReason, deadline, endpoint, settle} from './outcome.js'
+import {judgeBody, REGEX_BODY_LIMIT} from './body-regex.js'
 import {fetchDigest} from './http-fetch.js'
 import type {Checker, HttpCheckOptions, StatusCodeRange} from './types.js'
 
@@ -24,7 +25,8 @@ export function statusAccepted(status: number, ranges: readonly StatusCodeRange[
 
 /**
  * HTTP_GET and SSL_GET: every url must answer with an accepted status and, when a digest is
- * set, a body whose MD5 matches. connect_timeout bounds the whole exchange of each url.
+ * set, a body whose MD5 matches, and, when a regex is set, a body the regex is found in (or,
+ * with regex_no_match, not found in). connect_timeout bounds the whole exchange of each url.
  */
 export const httpCheck: Checker<HttpCheckOptions> = (target, o, signal) =>
   settle(async () => {
@@ -39,6 +41,7 @@ export const httpCheck: Checker<HttpCheckOptions> = (target, o, signal) =>
         res = await fetchDigest({
           host, port, path: url.path, ssl: o.ssl, virtualhost: url.virtualhost ?? o.virtualhost,
           localAddress: o.bindTo, localPort: o.bindPort, signal: sig,
+          ...(url.regex ? {keepBodyBytes: REGEX_BODY_LIMIT} : {}),
         })
       } catch (err) {
         const why = sig.aborted ? abortReason(sig, o.connectTimeoutMs) : (err as NodeJS.ErrnoException).code ?? (err as Error).message
@@ -47,6 +50,10 @@ export const httpCheck: Checker<HttpCheckOptions> = (target, o, signal) =>
       if (!statusAccepted(res.status, url.statusCodes)) return {ok: false, detail: `${where}: status ${res.status} not accepted`}
       if (url.digest !== undefined && url.digest.toLowerCase() !== res.md5) {
         return {ok: false, detail: `${where}: digest ${res.md5} != expected ${url.digest.toLowerCase()}`}
+      }
+      if (url.regex) {
+        const v = judgeBody(url.regex, res.body ?? Buffer.alloc(0))
+        if (!v.ok) return {ok: false, detail: `${where}: ${v.detail}`}
       }
     }
     return {ok: true, detail: `${scheme}://${host}:${port}: ${o.urls.length} url(s) ok`}

@@ -17,12 +17,16 @@ export interface FetchRequest {
   localAddress?: string
   localPort?: number
   signal: AbortSignal
+  /** Keep up to this many bytes of the body (for a regex); the MD5 still covers all of it. */
+  keepBodyBytes?: number
 }
 
 export interface FetchResponse {
   status: number
   md5: string
   bytes: number
+  /** The body's first keepBodyBytes bytes, when asked for. */
+  body?: Buffer
 }
 
 export function fetchDigest(req: FetchRequest): Promise<FetchResponse> {
@@ -47,11 +51,23 @@ export function fetchDigest(req: FetchRequest): Promise<FetchResponse> {
     const request = (req.ssl ? https : http).request(options, (res) => {
       const hash = createHash('md5')
       let bytes = 0
+      const keep = req.keepBodyBytes ?? 0
+      const kept: Buffer[] = []
+      let keptBytes = 0
       res.on('data', (chunk: Buffer) => {
         hash.update(chunk)
         bytes += chunk.length
+        if (keptBytes < keep) {
+          const part = chunk.subarray(0, keep - keptBytes)
+          kept.push(part)
+          keptBytes += part.length
+        }
       })
-      res.once('end', () => resolve({status: res.statusCode ?? 0, md5: hash.digest('hex'), bytes}))
+      res.once('end', () => {
+        const out: FetchResponse = {status: res.statusCode ?? 0, md5: hash.digest('hex'), bytes}
+        if (req.keepBodyBytes !== undefined) out.body = Buffer.concat(kept)
+        resolve(out)
+      })
       res.once('error', reject)
     })
     request.once('error', reject)

@@ -1,3 +1,5 @@
+import type {BodyRegex} from './body-regex.js'
+
 /**
  * The health checkers' own narrow input types. The keepalived.conf model (another module) is
  * mapped onto these by a later step, so the checkers never depend on the parser's shapes.
@@ -38,6 +40,8 @@ export interface UrlCheck {
   statusCodes?: StatusCodeRange[]
   /** Per-url virtualhost; overrides the checker's. */
   virtualhost?: string
+  /** `regex` and its companions: searched for in the body after status and digest pass. */
+  regex?: BodyRegex
 }
 
 export interface StatusCodeRange {

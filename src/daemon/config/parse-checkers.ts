@@ -7,6 +7,7 @@ import type {
   MiscCheckConfig,
   SmtpHostConfig,
 } from '../../model/keepalived-config.js'
+import {compileBodyRegex} from '../check/body-regex.js'
 import type {DiagnosticSink} from './diagnostics.js'
 import {runTable, type Handler} from './keyword-table.js'
 import type {ConfigNode} from './tree.js'
@@ -97,9 +98,14 @@ function common(node: ConfigNode, d: CheckerDefaults, retryDefault: number, dela
 
 function parseUrl(sink: DiagnosticSink, node: ConfigNode): HttpUrlConfig | undefined {
   const url: HttpUrlConfig = {path: '', statusCodes: [], regexNoMatch: false, source: at(node)}
+  // Where each regex keyword was, so a problem found once all are read names its line.
+  let regexAt: ConfigNode | undefined
+  let optionsAt: ConfigNode | undefined
+  let offsetsAt: ConfigNode | undefined
   runTable(sink, expectBlock(sink, node), {
     block: 'url',
-    ignored: new Set(['regex_options', 'regex_stack', 'regex_min_offset', 'regex_max_offset']),
+    // regex_stack sizes PCRE2's JIT stack; JavaScript has no such knob.
+    ignored: new Set(['regex_stack']),
     handlers: {
       path: (n) => {
         if (expectArgs(sink, n, 1, 1)) url.path = n.args[0]!.text
@@ -124,13 +130,42 @@ function parseUrl(sink: DiagnosticSink, node: ConfigNode): HttpUrlConfig | undef
         if (expectArgs(sink, n, 1, 1)) url.virtualhost = n.args[0]!.text
       },
       regex: (n) => {
-        if (expectArgs(sink, n, 1, 1)) url.regex = n.args[0]!.text
+        if (!expectArgs(sink, n, 1, 1)) return
+        url.regex = n.args[0]!.text
+        regexAt = n
       },
       regex_no_match: () => {
         url.regexNoMatch = true
       },
+      regex_options: (n) => {
+        if (!expectArgs(sink, n, 1, 100)) return
+        url.regexOptions = [...(url.regexOptions ?? []), ...n.args.map((a) => a.text)]
+        optionsAt = n
+      },
+      regex_min_offset: (n) => {
+        const v = parseInteger(sink, n.args[0], n, 0, 2147483647)
+        if (v === undefined) return
+        url.regexMinOffset = v
+        offsetsAt = n
+      },
+      regex_max_offset: (n) => {
+        const v = parseInteger(sink, n.args[0], n, 0, 2147483647)
+        if (v === undefined) return
+        url.regexMaxOffset = v
+        offsetsAt = n
+      },
     },
   }, url)
+  if (url.regex !== undefined && regexAt) {
+    const r = compileBodyRegex(url.regex, url.regexOptions ?? [], {noMatch: url.regexNoMatch, minOffset: url.regexMinOffset, maxOffset: url.regexMaxOffset})
+    if ('error' in r) {
+      // Name the line the problem is on: an option, the offsets, or else the pattern itself.
+      const where = r.error.startsWith('regex_options') ? optionsAt : r.error.startsWith('regex_max_offset') ? offsetsAt : regexAt
+      sink.error(where ?? regexAt, `url ${url.path || '(no path)'}: ${r.error}`)
+    }
+  } else if (url.regexNoMatch || url.regexOptions || url.regexMinOffset !== undefined || url.regexMaxOffset !== undefined) {
+    sink.warning(optionsAt ?? offsetsAt ?? node, "url: regex_no_match, regex_options and the regex offsets mean nothing without 'regex'")
+  }
   if (url.path === '') {
     sink.error(node, "url block has no 'path'")
     return undefined

@@ -10,6 +10,8 @@ import {localExec, type LbExec} from '../lb/lb-exec.js'
 import {nftablesProblems} from '../lb/nft-support.js'
 import {createBackend} from '../lb/select-backend.js'
 import type {LbBackend} from '../lb/types.js'
+import ipaddr from 'ipaddr.js'
+import {listAddresses} from '../os/addresses.js'
 import type {ScriptRunner} from '../os/script-runner.js'
 import type {Logger} from './logger.js'
 import {configuredServices, mapVirtualServers, type LvsMapping} from './lvs-mapping.js'
@@ -26,6 +28,19 @@ export interface CheckServiceOptions {
   backend?: LbBackend
   clock?: CheckClock
   check?: RunCheck
+  /** The addresses on this host now (ha_suspend); default `ip -j address show`. Tests pass their own. */
+  localAddresses?: () => Promise<Iterable<string>>
+  /** How often ha_suspend looks at the host's addresses (default 1000 ms); only while a virtual_server asks for it. */
+  addressPollMs?: number
+}
+
+/** One spelling per address, so 2001:db8::1 and 2001:0db8:0:0::1 compare equal. */
+function canonicalAddress(a: string): string {
+  try {
+    return ipaddr.process(a).toString()
+  } catch {
+    return a
+  }
 }
 
 export interface CheckReload {
@@ -48,6 +63,8 @@ export class CheckService {
   private backend: LbBackend | undefined
   private backendSetting: string | undefined
   private scriptsByName = new Map<string, ScriptCommand>()
+  private addressPoll: NodeJS.Timeout | undefined
+  private addressWarned = false
 
   constructor(private readonly opts: CheckServiceOptions) {}
 
@@ -62,6 +79,8 @@ export class CheckService {
       runNotification: (n) => this.notify(n),
       log: (line) => this.opts.log.notice(line),
     }, this.opts.clock ?? realClock, this.runCheck, () => new Date())
+    // ha_suspend is decided before the first check, so a backup never probes for a VIP it lacks.
+    await this.watchAddresses(servers)
     const report = await this.supervisor.start()
     for (const w of report.warnings) this.opts.log.warning(w)
     this.opts.log.notice(`checking ${servers.length} virtual server(s) on ${this.backendName}; data plane: ${report.changes} change(s)`)
@@ -78,6 +97,7 @@ export class CheckService {
       this.opts.log.warning(`lvs_backend changed from ${this.backendSetting} to ${config.globalDefs.lvsBackend}: kept ${this.backendName} until restart`)
     }
     const servers = await this.prepare(config)
+    await this.watchAddresses(servers)
     const r = await this.supervisor.reload(servers)
     for (const w of r.report.warnings) this.opts.log.warning(w)
     return {kept: r.kept, changed: r.changed, added: r.added, removed: r.removed, changes: r.report.changes}
@@ -87,6 +107,7 @@ export class CheckService {
   async stop(releaseDataPlane: boolean): Promise<void> {
     const sup = this.supervisor
     this.supervisor = undefined
+    this.stopAddressPoll()
     if (!sup) return
     await sup.stop()
     if (releaseDataPlane) {
@@ -102,6 +123,46 @@ export class CheckService {
 
   status(): VirtualServerStatus[] {
     return this.supervisor?.status(this.backendName) ?? []
+  }
+
+  /** Labels of the virtual servers ha_suspend has paused right now. */
+  suspended(): string[] {
+    return this.supervisor?.suspended() ?? []
+  }
+
+  /**
+   * ha_suspend: looks at the host's addresses now (and tells the supervisor) and keeps polling
+   * while any virtual server asks for it. kaopsd has no netlink listener; a poll of `ip` once a
+   * second is cheap and a resumed checker waits for its warmup anyway.
+   */
+  private async watchAddresses(servers: readonly CheckedVirtualServer[]): Promise<void> {
+    if (!servers.some((s) => s.suspendWithout?.length)) {
+      this.stopAddressPoll()
+      return
+    }
+    await this.refreshAddresses()
+    this.addressPoll ??= setInterval(() => void this.refreshAddresses(), this.opts.addressPollMs ?? 1000)
+    this.addressPoll.unref?.()
+  }
+
+  private stopAddressPoll(): void {
+    if (this.addressPoll) clearInterval(this.addressPoll)
+    this.addressPoll = undefined
+  }
+
+  private async refreshAddresses(): Promise<void> {
+    let present: Set<string>
+    try {
+      const list = this.opts.localAddresses ? await this.opts.localAddresses() : (await listAddresses()).map((a) => a.address)
+      present = new Set([...list].map(canonicalAddress))
+      this.addressWarned = false
+    } catch (err) {
+      // Keep the last answer: a passing failure to list must not flip every checker.
+      if (!this.addressWarned) this.opts.log.warning(`ha_suspend: cannot list this host's addresses: ${(err as Error).message}`)
+      this.addressWarned = true
+      return
+    }
+    this.supervisor?.setLocalAddresses((a) => present.has(canonicalAddress(a)))
   }
 
   /** Resolves once every health change seen so far is in the kernel (tests, bench). */

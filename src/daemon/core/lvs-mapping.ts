@@ -8,6 +8,7 @@ import type {
   SourceLocation,
   VirtualServerConfig as ModelVirtualServer,
 } from '../../model/keepalived-config.js'
+import {compileBodyRegex} from '../check/body-regex.js'
 import type {CheckedVirtualServer, RealServerCheck} from '../check/check-supervisor.js'
 import type {CheckerConfig, ConnectOptions, UrlCheck} from '../check/types.js'
 import {desiredService, initialState, realServerId, type VirtualServerConfig} from '../check/virtual-server-state.js'
@@ -122,6 +123,12 @@ export function mapVirtualServers(config: KeepalivedConfig, opts: LvsMappingOpti
     if (vs.target.kind === 'group') {
       checked.group = vs.target.group
       checked.keys = keys
+    }
+    if (vs.haSuspend) {
+      const addresses = [...new Set(keys.flatMap((k) => (k.kind === 'address' ? [k.address] : [])))]
+      // A fwmark service has no address of its own to wait for.
+      if (addresses.length === 0) warn(vs.source, 'ha_suspend: a fwmark service has no address to wait for; its checkers always run')
+      else checked.suspendWithout = addresses
     }
     servers.push({checked, source: vs.source})
   }
@@ -264,7 +271,12 @@ function mapChecker(
         if (u.digest) url.digest = u.digest
         if (u.statusCodes.length > 0) url.statusCodes = u.statusCodes.map(([from, to]) => ({from, to}))
         if (u.virtualhost) url.virtualhost = u.virtualhost
-        if (u.regex !== undefined) warn(u.source, `${c.type} url ${u.path}: regex is not checked by kaopsd (status and digest are)`)
+        if (u.regex !== undefined) {
+          const r = compileBodyRegex(u.regex, u.regexOptions ?? [], {noMatch: u.regexNoMatch, minOffset: u.regexMinOffset, maxOffset: u.regexMaxOffset})
+          // The parser rejects a pattern that does not compile, so a loaded config never gets here.
+          if ('error' in r) warn(u.source, `${c.type} url ${u.path}: ${r.error}; the regex is not checked`)
+          else url.regex = r
+        }
         return url
       })
       const vh = c.virtualhost ?? rs.virtualhost ?? vs.virtualhost
