@@ -3,7 +3,8 @@
 // use_vmac (macvlan with the virtual MAC, seen on the wire and in the client's ARP table),
 // IPv6 VRRPv3 between two kaopsd and against keepalived (unsolicited NA on takeover),
 // vrrp_sync_group (one member's FAULT takes the group down, the peer's group up, notify GROUP),
-// and virtual_routes / static_ipaddress / static_routes following mastership.
+// use_vmac with unicast peers and vmac_xmit_base (adverts on the base interface, VIP on the vmac),
+// also against keepalived, and virtual_routes / static_ipaddress / static_routes following mastership.
 import {after, before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
@@ -143,6 +144,175 @@ describe('kaopsd VRRP extras: use_vmac, IPv6, sync groups, virtual routes', {ski
       for (const i of [0, 1]) if (linkExists(i, 'vrrp.51')) ip(i, ['link', 'del', 'dev', 'vrrp.51'])
     }
   })
+  // keepalived.conf(5): with use_vmac, adverts are sent and received on the vmac unless
+  // vmac_xmit_base says the base interface; unicast peers need vmac_xmit_base (keepalived sets it
+  // itself, with a warning). Either way the VIPs live on the vmac, so GARPs and ARP replies for
+  // them carry the virtual MAC.
+  /** The config of a use_vmac instance on eth0 of router r, with optional unicast peers and xmit_base. */
+  const vmacConf = (r: number, o: {vrid: number; prio: number; vip: string; peers?: number[]; xmitBase?: boolean}) =>
+    [
+      'global_defs {', `  router_id r${r}`, '}',
+      'vrrp_instance VI_1 {', '  state BACKUP', '  interface eth0', '  use_vmac', ...(o.xmitBase ? ['  vmac_xmit_base'] : []),
+      `  virtual_router_id ${o.vrid}`, `  priority ${o.prio}`, '  advert_int 0.5', '  version 3',
+      ...(o.peers ? [`  unicast_src_ip ${seg.address(r)}`, '  unicast_peer {', ...o.peers.map((p) => `    ${seg.address(p)}`), '  }'] : []),
+      '  virtual_ipaddress {', `    ${o.vip}/24`, '  }', '}',
+    ].join('\n') + '\n'
+  const macOf = (i: number, dev: string): string => JSON.parse(ip(i, ['-j', 'link', 'show', 'dev', dev]))[0].address
+  /** tcpdump -e lines of VRRP adverts for a VRID from an IPv4 source, after line `from`. */
+  const advertLines = (c: EtherCapture, vrid: number, src: string, from = 0) =>
+    c.lines.slice(from).filter((l) => new RegExp(`: ${src.replaceAll('.', '\\.')} > \\S+: VRRPv3, Advertisement, vrid ${vrid},`).test(l))
+  const arpLinesFor = (c: EtherCapture, vip: string, from = 0) => c.lines.slice(from).filter((l) => /ARP/.test(l) && (l.includes(` ${vip} `) || l.includes(` ${vip},`)))
+  const dropVmac = (i: number, name: string) => {
+    if (linkExists(i, name)) ip(i, ['link', 'del', 'dev', name])
+  }
+
+  test('use_vmac with unicast peers: adverts unicast from the base interface, VIP and GARPs on the virtual MAC, takeover keeps the client\'s ARP entry', async () => {
+    const vrid = 54
+    const vmac = '00:00:5e:00:01:36'
+    const vip = `${PREFIX}.104`
+    const neigh = () => JSON.parse(seg.exec(seg.clientNs, ['ip', '-j', 'neigh', 'show', vip]))[0]?.lladdr as string | undefined
+    try {
+      const c = await capture(['proto', '112', 'or', 'arp'])
+      const a = await seg.startKaopsd(0, vmacConf(0, {vrid, prio: 150, vip, peers: [1]}))
+      running.add(a)
+      const b = await seg.startKaopsd(1, vmacConf(1, {vrid, prio: 100, vip, peers: [0]}))
+      running.add(b)
+      await a.waitState('MASTER')
+      await b.waitState('BACKUP')
+      for (const i of [0, 1]) assert.equal(macOf(i, 'vrrp.54'), vmac, `r${i} vmac`)
+      assert.match(ip(0, ['-4', '-br', 'addr', 'show', 'dev', 'vrrp.54']), new RegExp(`${vip.replaceAll('.', '\\.')}/24`), 'VIP on the master\'s vmac')
+      assert.deepEqual(seg.holders(vip), [], 'the VIP is not on eth0')
+      // Several master-down intervals: the backup hears the master's unicast adverts.
+      await sleep(2500)
+      assert.equal((await b.instance()).state, 'BACKUP', `backup still backup\n${b.output.slice(-1500)}`)
+      assert.equal((await b.instance()).masterAddress, seg.address(0))
+      assert.ok((await b.instance()).stats.advert_rcvd >= 3, `adverts received: ${(await b.instance()).stats.advert_rcvd}`)
+
+      const base0 = macOf(0, 'eth0')
+      const base1 = macOf(1, 'eth0')
+      const adverts = advertLines(c, vrid, seg.address(0))
+      assert.ok(adverts.length >= 3, `adverts from r0: ${adverts.length}\n${c.lines.slice(0, 10).join('\n')}`)
+      for (const l of adverts) {
+        assert.ok(l.includes(`${seg.address(0)} > ${seg.address(1)}:`), `unicast to the peer: ${l}`)
+        assert.ok(l.includes(`${base0} > ${base1}`), `from the base interface's MAC to the peer's: ${l}`)
+      }
+      assert.equal(c.lines.filter((l) => l.includes('> 224.0.0.18') && l.includes(`vrid ${vrid},`)).length, 0, 'no multicast adverts')
+      const garps = arpLinesFor(c, vip).filter((l) => l.includes(`${vmac} >`))
+      assert.ok(garps.length >= 1, `gratuitous ARP for ${vip} from ${vmac}:\n${c.lines.filter((l) => /ARP/.test(l)).join('\n')}`)
+      // Nothing ever claims the VIP with a real MAC, and the peer's address is never tied to the virtual MAC.
+      for (const l of c.lines.filter((x) => /ARP/.test(x))) {
+        assert.ok(!(l.includes(`${vip} is-at`) && !l.includes(`is-at ${vmac}`)), `ARP reply for the VIP with another MAC: ${l}`)
+        assert.ok(!(l.includes(`tell ${seg.address(0)}`) && l.includes(`${vmac} >`)), `r0's own address announced from the virtual MAC: ${l}`)
+      }
+
+      seg.exec(seg.clientNs, ['ping', '-c', '1', '-W', '2', vip])
+      assert.equal(neigh(), vmac, 'the client resolves the VIP to the virtual MAC')
+
+      const mark = c.lines.length
+      await a.kill()
+      // A SIGKILLed router leaves its vmac (and the VIP on it); a dead host's would vanish.
+      ip(0, ['link', 'del', 'dev', 'vrrp.54'])
+      await b.waitState('MASTER', 5000)
+      await waitFor('a GARP from r1\'s vmac', () => arpLinesFor(c, vip, mark).some((l) => l.includes(`${vmac} >`)), 3000)
+      assert.match(ip(1, ['-4', '-br', 'addr', 'show', 'dev', 'vrrp.54']), new RegExp(`${vip.replaceAll('.', '\\.')}/24`))
+      seg.exec(seg.clientNs, ['ping', '-c', '1', '-W', '2', vip])
+      assert.equal(neigh(), vmac, 'the client ARP entry did not change')
+      await waitFor('r1 adverts', () => advertLines(c, vrid, seg.address(1), mark).length >= 2, 3000)
+      for (const l of advertLines(c, vrid, seg.address(1), mark)) {
+        assert.ok(l.includes(`${seg.address(1)} > ${seg.address(0)}:`) && l.includes(`${base1} >`), `new master: unicast from its base MAC: ${l}`)
+      }
+      assert.match(seg.exec(seg.brNs, ['bridge', 'fdb', 'show', 'br', 'br0']), new RegExp(`${vmac} dev p1`), 'the switch learnt the virtual MAC on r1\'s port')
+      assert.equal(await b.stop(), 0)
+      assert.equal(linkExists(1, 'vrrp.54'), false)
+    } finally {
+      await stopAll()
+      for (const i of [0, 1]) dropVmac(i, 'vrrp.54')
+    }
+  })
+
+  test('vmac_xmit_base: multicast adverts leave eth0 with its own MAC while the VIP and its GARPs stay on the vmac', async () => {
+    const vrid = 55
+    const vmac = '00:00:5e:00:01:37'
+    const vip = `${PREFIX}.105`
+    try {
+      const c = await capture(['proto', '112', 'or', 'arp'])
+      const a = await seg.startKaopsd(0, vmacConf(0, {vrid, prio: 150, vip, xmitBase: true}))
+      running.add(a)
+      const b = await seg.startKaopsd(1, vmacConf(1, {vrid, prio: 100, vip, xmitBase: true}))
+      running.add(b)
+      await a.waitState('MASTER')
+      await b.waitState('BACKUP')
+      assert.equal(macOf(0, 'vrrp.55'), vmac)
+      assert.match(ip(0, ['-4', '-br', 'addr', 'show', 'dev', 'vrrp.55']), new RegExp(`${vip.replaceAll('.', '\\.')}/24`), 'VIP on the vmac')
+      await sleep(2000)
+      assert.equal((await b.instance()).state, 'BACKUP', 'the backup hears the master\'s adverts on the base interface')
+      assert.ok((await b.instance()).stats.advert_rcvd >= 3)
+      const base0 = macOf(0, 'eth0')
+      const adverts = advertLines(c, vrid, seg.address(0))
+      assert.ok(adverts.length >= 3, `adverts from r0: ${adverts.length}`)
+      for (const l of adverts) assert.ok(l.includes(`${base0} > 01:00:5e:00:00:12`) && l.includes('> 224.0.0.18:'), `advert from eth0's MAC to the group: ${l}`)
+      assert.ok(arpLinesFor(c, vip).some((l) => l.includes(`${vmac} >`)), `GARP for the VIP from the virtual MAC:\n${c.lines.filter((l) => /ARP/.test(l)).join('\n')}`)
+      seg.exec(seg.clientNs, ['ping', '-c', '1', '-W', '2', vip])
+      assert.equal(JSON.parse(seg.exec(seg.clientNs, ['ip', '-j', 'neigh', 'show', vip]))[0]?.lladdr, vmac)
+
+      const mark = c.lines.length
+      await a.kill()
+      ip(0, ['link', 'del', 'dev', 'vrrp.55'])
+      await b.waitState('MASTER', 5000)
+      const base1 = macOf(1, 'eth0')
+      await waitFor('r1 adverts', () => advertLines(c, vrid, seg.address(1), mark).length >= 2, 3000)
+      for (const l of advertLines(c, vrid, seg.address(1), mark)) assert.ok(l.includes(`${base1} > 01:00:5e:00:00:12`), `new master advertises from eth0's MAC: ${l}`)
+      await waitFor('a GARP from r1\'s vmac', () => arpLinesFor(c, vip, mark).some((l) => l.includes(`${vmac} >`)), 3000)
+      assert.equal(await b.stop(), 0)
+    } finally {
+      await stopAll()
+      for (const i of [0, 1]) dropVmac(i, 'vrrp.55')
+    }
+  })
+
+  test('use_vmac with unicast peers against keepalived: each backs up the other and takes over, the VIP stays on the virtual MAC', {skip: existsSync(KEEPALIVED) ? false : 'no keepalived'}, async () => {
+    const vrid = 56
+    const vmac = '00:00:5e:00:01:38'
+    const vip = `${PREFIX}.106`
+    const neigh = () => JSON.parse(seg.exec(seg.clientNs, ['ip', '-j', 'neigh', 'show', vip]))[0]?.lladdr as string | undefined
+    try {
+      const c = await capture(['proto', '112', 'or', 'arp'])
+      // keepalived master (it sets vmac_xmit_base itself for unicast), kaopsd backup.
+      const k = await seg.startKeepalived(0, vmacConf(0, {vrid, prio: 150, vip, peers: [1]}))
+      running.add(k)
+      await k.waitState('MASTER', 6000)
+      const d = await seg.startKaopsd(1, vmacConf(1, {vrid, prio: 100, vip, peers: [0]}))
+      running.add(d)
+      await d.waitState('BACKUP')
+      await sleep(2000)
+      assert.equal((await d.instance()).state, 'BACKUP', `kaopsd hears keepalived's unicast adverts\n${d.output.slice(-1500)}`)
+      assert.equal((await d.instance()).masterAddress, seg.address(0))
+      const kAdverts = advertLines(c, vrid, seg.address(0))
+      assert.ok(kAdverts.length >= 3 && kAdverts.every((l) => l.includes(`${seg.address(0)} > ${seg.address(1)}:`) && l.includes(`${macOf(0, 'eth0')} >`)), `keepalived: unicast from eth0\n${kAdverts.slice(0, 3).join('\n')}`)
+      seg.exec(seg.clientNs, ['ping', '-c', '1', '-W', '2', vip])
+      assert.equal(neigh(), vmac)
+
+      const mark = c.lines.length
+      await k.kill()
+      dropVmac(0, 'vrrp.56')
+      await d.waitState('MASTER', 5000)
+      await waitFor('a GARP from kaopsd\'s vmac', () => arpLinesFor(c, vip, mark).some((l) => l.includes(`${vmac} >`)), 3000)
+      seg.exec(seg.clientNs, ['ping', '-c', '1', '-W', '2', vip])
+      assert.equal(neigh(), vmac, 'the client ARP entry did not change')
+
+      // keepalived back with a lower priority: it hears kaopsd's unicast adverts and stays backup.
+      const k2 = await seg.startKeepalived(0, vmacConf(0, {vrid, prio: 50, vip, peers: [1]}))
+      running.add(k2)
+      await sleep(2000)
+      assert.equal(k2.lastKeepalivedState('VI_1'), 'BACKUP', `keepalived accepts kaopsd's adverts\n${k2.output.slice(-1500)}`)
+      assert.equal((await d.instance()).state, 'MASTER')
+      assert.ok(advertLines(c, vrid, seg.address(1), mark).every((l) => l.includes(`${seg.address(1)} > ${seg.address(0)}:`) && l.includes(`${macOf(1, 'eth0')} >`)))
+    } finally {
+      await stopAll()
+      for (const i of [0, 1]) dropVmac(i, 'vrrp.56')
+    }
+  })
+
   test('IPv6 VRRPv3: election and takeover between two kaopsd and with keepalived; unsolicited NA for the VIP', async () => {
     const vip = `${V6}:100`
     const conf = (r: number, prio: number) => vrrpConfig({routerId: `r${r}`, instances: [{vrid: 52, priority: prio, version: 3, advertInt: 0.5, vips: [`${vip}/64`]}]})

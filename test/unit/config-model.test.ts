@@ -61,6 +61,7 @@ vrrp_instance VI_1 {
   state MASTER
   interface eth0
   use_vmac vrrp51
+  vmac_xmit_base
   dont_track_primary
   track_interface {
     eth1 weight -10

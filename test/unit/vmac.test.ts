@@ -62,6 +62,23 @@ test('use_vmac NAME and vmac_xmit_base: named vmac, adverts from the parent', as
   assert.equal(s.vmac?.xmitBase, true)
 })
 
+test('use_vmac with unicast peers: adverts are sent and received on the parent, as vmac_xmit_base; the parser says so', async () => {
+  const body = ' use_vmac\n unicast_src_ip 198.18.44.11\n unicast_peer {\n  198.18.44.12\n }'
+  const s = await inst(body)
+  assert.equal(s.interfaceName, 'vrrp.51', 'the VIPs still live on the vmac')
+  assert.equal(s.addresses.get('198.18.44.100')?.device, 'vrrp.51')
+  assert.equal(s.xmitInterface, 'eth0')
+  assert.equal(s.vmac?.xmitBase, true)
+  const text = `vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n${body}\n virtual_ipaddress {\n  198.18.44.100/24\n }\n}\n`
+  const {diagnostics} = await parseConfigText(text, '/k.conf')
+  const warnings = diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message)
+  assert.ok(warnings.some((m) => /use_vmac with unicast_peer .* vmac_xmit_base/.test(m)), warnings.join('\n'))
+  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), [])
+  // Said explicitly, there is nothing to warn about.
+  const explicit = await parseConfigText(text.replace(' use_vmac\n', ' use_vmac\n vmac_xmit_base\n'), '/k.conf')
+  assert.ok(!explicit.diagnostics.some((d) => /vmac_xmit_base/.test(d.message)))
+})
+
 test('without use_vmac there is no vmac and adverts leave from the interface', async () => {
   const s = await inst('')
   assert.equal(s.vmac, undefined)

@@ -395,6 +395,9 @@ export function parseVrrpInstance(sink: DiagnosticSink, node: ConfigNode, global
   }
   runTable(sink, expectBlock(sink, node), table, v)
 
+  if (v.useVmac && v.unicastPeers.length > 0 && !v.vmacXmitBase) {
+    sink.warning(node, `${label}: use_vmac with unicast_peer sends and receives adverts on ${v.interface ?? 'the base interface'} (as vmac_xmit_base does); add vmac_xmit_base to say so`)
+  }
   const families = new Set(v.virtualIpAddresses.map((a) => a.family))
   if (families.size > 1) sink.error(node, `${label}: virtual_ipaddress mixes IPv4 and IPv6 addresses; use one instance per family`)
   if (v.virtualIpAddresses[0]) v.family = v.virtualIpAddresses[0].family

@@ -11,9 +11,12 @@ import type {VmacSpec} from '../os/vmac.js'
  */
 export interface InstanceSpec {
   name: string
-  /** The interface adverts go out of and come in on. */
+  /** The interface the VIPs go on and whose link state counts: the vmac with use_vmac. */
   interfaceName: string
-  /** Where adverts leave: the vmac, or its parent with vmac_xmit_base; else interfaceName. */
+  /**
+   * Where adverts are sent and received: the vmac, or its parent with vmac_xmit_base (implied by
+   * unicast peers); else interfaceName.
+   */
   xmitInterface: string
   /** use_vmac: the macvlan to create before the instance runs (interfaceName is its name). */
   vmac?: VmacSpec
@@ -128,10 +131,13 @@ export function instanceSpec(inst: VrrpInstanceConfig, global: GlobalDefs, host:
   const fingerprint = JSON.stringify({router, interfaceName, addresses: [...addresses], routes: [...routes.keys()], inst}, (k, v) =>
     k === 'source' ? undefined : v,
   )
+  // Unicast adverts to a peer are addressed to the peer's base interface, whose MAC is no vmac's:
+  // the peer's macvlan driver hands them to that base interface, never to its vmac. So with
+  // unicast peers they are sent and received on the base interface (keepalived sets
+  // vmac_xmit_base itself in that case too; the parser warns).
+  const xmitBase = inst.vmacXmitBase || inst.unicastPeers.length > 0
   const vmac: VmacSpec | undefined =
-    inst.useVmac && inst.interface
-      ? {name: interfaceName, parent: inst.interface, family, vrid: inst.virtualRouterId, xmitBase: inst.vmacXmitBase}
-      : undefined
+    inst.useVmac && inst.interface ? {name: interfaceName, parent: inst.interface, family, vrid: inst.virtualRouterId, xmitBase} : undefined
   if (inst.useVmac && !inst.interface) throw new InstanceSpecError(`(${inst.name}) use_vmac needs an interface to put the macvlan on`)
   const xmitInterface = vmac?.xmitBase ? vmac.parent : interfaceName
   return {name: inst.name, interfaceName, xmitInterface, ...(vmac ? {vmac} : {}), family, router, addresses, routes, fingerprint, config: inst}

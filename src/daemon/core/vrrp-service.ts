@@ -214,7 +214,7 @@ export class VrrpService {
         kept.push(name)
         continue
       }
-      if (next && next.interfaceName === entry.runner.spec.interfaceName && next.family === entry.runner.spec.family && next.router.vrid === entry.runner.spec.router.vrid) {
+      if (next && next.interfaceName === entry.runner.spec.interfaceName && next.xmitInterface === entry.runner.spec.xmitInterface && next.family === entry.runner.spec.family && next.router.vrid === entry.runner.spec.router.vrid) {
         entry.runner.reload(next)
         changed.push(name)
         continue
@@ -281,7 +281,8 @@ export class VrrpService {
       log,
     )
     const sink: AdvertSink = {
-      interfaceName: spec.interfaceName,
+      // Adverts arrive where they are sent from: the base interface with vmac_xmit_base.
+      interfaceName: spec.xmitInterface,
       family: spec.family,
       vrid: spec.router.vrid,
       deliver: (event) => runner.handle(event),
