@@ -117,6 +117,21 @@ function backupProblems(subject: string, inst: VrrpInstanceStatus, earlier: {pid
 }
 
 /**
+ * Mid-rollout the plan's master may already run its new priority while the holder still runs its
+ * old one: swapping 150/100 for 100/150, the backup (changed first) ties with the master and, as
+ * VRRP says, does not preempt on a tie. The holder is then where the configurations running now
+ * put it, and the plan's master takes over when the holder's own turn comes. Only when both
+ * report their configured priority; once every member runs the plan, the plan's master has the
+ * highest and this never excuses it.
+ */
+function electedByRunningPriorities(v: DesiredVip, holder: string, observations: GateObservation[]): boolean {
+  const priority = (host: string) => observations.find((o) => o.host === host)?.status?.instances?.find((i) => i.name === v.instance)?.priority
+  const held = priority(holder)
+  const planned = priority(v.expectedMaster)
+  return typeof held === 'number' && typeof planned === 'number' && held >= planned
+}
+
+/**
  * `earlier`: the observations of this gate's first round. Without it the gate cannot tell that
  * adverts are still arriving and checks only whom each backup last heard.
  */
@@ -144,7 +159,7 @@ export function evaluateGate(subject: string, vips: DesiredVip[], observations: 
     holders[v.instance] = h
     if (h.length === 0) problems.push(`${v.instance} (${v.addresses.join(', ')}): held by no director`)
     else if (h.length > 1) problems.push(`${v.instance} (${v.addresses.join(', ')}): held by ${h.join(' and ')} at once`)
-    else if (placement === 'plan' && h[0] !== v.expectedMaster) problems.push(`${v.instance}: held by ${h[0]}, the plan expects ${v.expectedMaster}`)
+    else if (placement === 'plan' && h[0] !== v.expectedMaster && !electedByRunningPriorities(v, h[0]!, observations)) problems.push(`${v.instance}: held by ${h[0]}, the plan expects ${v.expectedMaster}`)
   }
   if (me?.status && !me.error) {
     const before = earlier?.find((o) => o.host === subject)
