@@ -3,7 +3,9 @@
  * parameters, talks to the host through its shell, and throws StepError to stop that host.
  * The scripts themselves are built, purely, in host-scripts.ts.
  */
+import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
+import {configHashOf} from '../model/config-hash.js'
 import type {DesiredHost} from '../model/desired-state.js'
 import {shq} from '../remote/shell-quote.js'
 import {RELEASES_DIR} from './host-layout.js'
@@ -364,6 +366,17 @@ const reloadOrRestart: Action = async (run) => {
   }
 }
 
+/**
+ * The configHash kaopsd reports once it runs this release's config: known when the release
+ * carries the rendered file (apply), not for a rollback to a release whose text we do not hold.
+ */
+function expectedConfigHash(run: HostRun): string | undefined {
+  const rendered = run.desired.files.find((f) => f.path === KAOPSD_CONFIG_PATH)
+  const shipped = run.target?.files.find((f) => f.path === KAOPSD_CONFIG_PATH)
+  if (!rendered || !shipped || shipped.sha256 !== createHash('sha256').update(rendered.content, 'utf8').digest('hex')) return undefined
+  return configHashOf(KAOPSD_CONFIG_PATH, rendered.content)
+}
+
 const healthGate: Action = async (run, step, ctx) => {
   if (!isDirector(run)) return
   const unit = daemonUnit(run)
@@ -374,7 +387,7 @@ const healthGate: Action = async (run, step, ctx) => {
   let first: GateObservation[] | undefined
   for (;;) {
     const obs = await Promise.all(members.map((m) => observe(ctx, m, unit)))
-    const v = evaluateGate(run.desired.name, run.desired.vips, obs, placement, (first ??= obs))
+    const v = evaluateGate(run.desired.name, run.desired.vips, obs, placement, (first ??= obs), expectedConfigHash(run))
     if (v.ok) {
       run.notes.push(`healthy: ${Object.entries(v.holders).map(([i, h]) => `${i} on ${h.join(',')}`).join('; ') || 'no VIPs'}`)
       return

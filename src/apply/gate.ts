@@ -135,16 +135,27 @@ function electedByRunningPriorities(v: DesiredVip, holder: string, observations:
  * `earlier`: the observations of this gate's first round. Without it the gate cannot tell that
  * adverts are still arriving and checks only whom each backup last heard.
  */
-export function evaluateGate(subject: string, vips: DesiredVip[], observations: GateObservation[], placement: 'plan' | 'any', earlier?: GateObservation[]): GateVerdict {
+/**
+ * `expectedConfigHash`: the configHash kaopsd reports when it runs the release's configuration.
+ * Without that check a refused reload passes: the daemon keeps its old instances, which look
+ * healthy, and their old priorities even explain where the VIP is.
+ */
+export function evaluateGate(subject: string, vips: DesiredVip[], observations: GateObservation[], placement: 'plan' | 'any', earlier?: GateObservation[], expectedConfigHash?: string): GateVerdict {
   const problems: string[] = []
   const holders: Record<string, string[]> = {}
   const me = observations.find((o) => o.host === subject)
+  // A daemon on its old configuration: its running priorities say nothing about the plan.
+  let stale = false
   if (!me) problems.push(`${subject}: not observed`)
   else if (me.error) problems.push(`${subject}: ${me.error}`)
   else {
     if (me.active !== 'active') problems.push(`${subject}: kaopsd is ${me.active || 'unknown'}, not active`)
     if (!me.status) problems.push(`${subject}: kaopsd status --json did not answer`)
     else {
+      if (expectedConfigHash !== undefined && me.status.configHash !== expectedConfigHash) {
+        stale = true
+        problems.push(`${subject}: kaopsd does not run this release's configuration (configHash ${String(me.status.configHash).slice(0, 12)}, expected ${expectedConfigHash.slice(0, 12)}): the reload was refused or has not happened; see journalctl -u kaopsd`)
+      }
       for (const inst of me.status.instances ?? []) {
         if (inst.state === 'INIT' || inst.state === 'FAULT') problems.push(`${subject}: instance ${inst.name} is ${inst.state}`)
       }
@@ -159,7 +170,7 @@ export function evaluateGate(subject: string, vips: DesiredVip[], observations: 
     holders[v.instance] = h
     if (h.length === 0) problems.push(`${v.instance} (${v.addresses.join(', ')}): held by no director`)
     else if (h.length > 1) problems.push(`${v.instance} (${v.addresses.join(', ')}): held by ${h.join(' and ')} at once`)
-    else if (placement === 'plan' && h[0] !== v.expectedMaster && !electedByRunningPriorities(v, h[0]!, observations)) problems.push(`${v.instance}: held by ${h[0]}, the plan expects ${v.expectedMaster}`)
+    else if (placement === 'plan' && h[0] !== v.expectedMaster && (stale || !electedByRunningPriorities(v, h[0]!, observations))) problems.push(`${v.instance}: held by ${h[0]}, the plan expects ${v.expectedMaster}`)
   }
   if (me?.status && !me.error) {
     const before = earlier?.find((o) => o.host === subject)

@@ -122,7 +122,6 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
         return {kept: vrrp.instanceNames, changed: [], added: [], removed: []}
       }
       config = next.config
-      configHash = next.hash
       const oldNotifier = notifier
       scripts = makeRunner(config)
       notifier = new Notifier({config, runner: scripts, log: notifyLog})
@@ -134,6 +133,9 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
         const c = await checks.reload(config)
         log.notice(`reload checkers: kept ${c.kept.length}, changed ${c.changed.join(',') || 'none'}, added ${c.added.join(',') || 'none'}, removed ${c.removed.join(',') || 'none'}; data plane: ${c.changes} change(s)`)
       }
+      // Only now does status report the new configuration: a reload that failed part way keeps
+      // the old hash, so whoever checks (kaops apply's gate, verify) sees it was not taken.
+      configHash = next.hash
       return diff
     })
 
@@ -214,7 +216,7 @@ export async function runDaemon(options: DaemonOptions, writeErr: (line: string)
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGHUP', () => {
       log.notice('Reloading (SIGHUP)')
-      reload().catch(() => undefined)
+      reload().catch((err: unknown) => log.error(`reload failed: ${err instanceof Error ? err.message : String(err)}`))
     })
   })
 }

@@ -443,6 +443,8 @@ test('a new release whose kaopsd cannot hold the VIP (wrong interface): the gate
   assert.equal(o.step, 'health-gate')
   t.diagnostic(`adir2: ${o.error}`)
   assert.match(o.error ?? '', /health gate failed on adir2 .*VI_A/)
+  // kaopsd could not move VI_A onto the new interface: its status still reports the old configuration.
+  assert.match(o.error ?? '', /adir2: kaopsd does not run this release's configuration/)
   assert.equal(o.release_after, o.release_before, 'adir2 reports its previous release')
   for (const h of out.result!.hosts) if (h.host !== 'adir2') assert.equal(h.state, 'not-touched', `${h.host}: ${describe(out.result)}`)
   for (const h of HOSTS) assert.deepEqual(await snapshot(h), state[h], `${h}: current release and files as before`)

@@ -43,3 +43,14 @@ test('gate: the plan master outranking the holder, or a priority unknown, is sti
   // "any" placement never asked for the plan's master.
   assert.equal(evaluateGate('dir2', vips, cluster(110, 150), 'any').ok, true)
 })
+
+test('gate: a daemon still on its old configuration (a refused reload) fails, and its old priorities excuse nothing', () => {
+  // dir2 should now run 200 but kaopsd kept its old config (configHash 'h', old priority 110):
+  // its running priorities would explain dir1 holding the VIP; the hash says they are stale.
+  const v = evaluateGate('dir2', vips, cluster(160, 110), 'plan', undefined, 'e'.repeat(64))
+  assert.equal(v.ok, false)
+  assert.match(v.problems.join('\n'), /dir2: kaopsd does not run this release's configuration \(configHash h, expected eeeeeeeeeeee\)/)
+  assert.match(v.problems.join('\n'), /VI_1: held by dir1, the plan expects dir2/)
+  // The same observations with the expected hash: the running priorities are the plan's.
+  assert.equal(evaluateGate('dir2', vips, cluster(160, 150), 'plan', undefined, 'h').ok, true)
+})

@@ -9,6 +9,7 @@ import type {RolloutEnv} from '../../src/apply/rollout-env.js'
 import type {DesiredHost} from '../../src/model/desired-state.js'
 import type {ReleaseManifest} from '../../src/model/release.js'
 import {buildManifest} from '../../src/apply/manifest.js'
+import {configHashOf} from '../../src/model/config-hash.js'
 import {makeRolloutId} from '../../src/apply/release-id.js'
 import {director as fixtureDirector, realServer} from './plan-fixtures.js'
 import {KAOPSD_CONFIG_PATH} from '../../src/render/paths.js'
@@ -29,6 +30,9 @@ interface Fake {
 function fakeHost(name: string, opts: {reject?: boolean; holdsVip?: boolean; lockedBy?: string} = {}): Fake {
   const log: string[] = []
   let current: string | null = '20241231T000000Z-00000000'
+  // What kaopsd would report as configHash: the staged config's once it reloads or restarts.
+  let staged = ''
+  let running = 'the configuration before this apply'
   const shell: HostShell = {
     close() {},
     async exec(command, o) {
@@ -55,14 +59,24 @@ function fakeHost(name: string, opts: {reject?: boolean; holdsVip?: boolean; loc
       }
       if (script.includes('gzip -dc')) log.push('kaopsd-sent')
       if (script.includes('ln -f --')) log.push('kaopsd-linked')
-      if (script.includes('KAOPS_MANIFEST')) log.push('upload')
+      if (script.includes('KAOPS_MANIFEST')) {
+        log.push('upload')
+        const m = new RegExp(`put ${KAOPSD_CONFIG_PATH} \\S+ \\S+ <<'(KAOPS_FILE_\\d+)'\\n([\\s\\S]*?)\\n\\1`).exec(script)
+        if (m) staged = configHashOf(KAOPSD_CONFIG_PATH, Buffer.from(m[2]!.replace(/\n/g, ''), 'base64').toString('utf8'))
+      }
       if (script.includes('is-active kaopsd.service') && script.startsWith('systemctl')) return ok('active\n')
-      if (script.includes('systemctl reload')) log.push('reload')
-      if (script.includes('systemctl restart kaopsd')) log.push('restart')
+      if (script.includes('systemctl reload')) {
+        log.push('reload')
+        running = staged
+      }
+      if (script.includes('systemctl restart kaopsd')) {
+        log.push('restart')
+        running = staged
+      }
       if (script.startsWith('rm -rf')) log.push('discard')
       if (script.includes('echo "U $(systemctl is-active')) {
         const ip = Buffer.from(JSON.stringify([{ifname: 'eth0', addr_info: opts.holdsVip ? [{family: 'inet', local: '198.18.0.100', prefixlen: 24}] : []}])).toString('base64')
-        const st = Buffer.from(JSON.stringify({format_version: 1, instances: [{name: 'VI_1', state: opts.holdsVip ? 'MASTER' : 'BACKUP'}]})).toString('base64')
+        const st = Buffer.from(JSON.stringify({format_version: 1, configHash: running, instances: [{name: 'VI_1', state: opts.holdsVip ? 'MASTER' : 'BACKUP'}]})).toString('base64')
         return ok(`U active\nA ${ip}\nST ${st}\nEND\n`)
       }
       return ok()
