@@ -87,12 +87,3 @@ export function lockedError(host: string, holderLine: string): KaopsError {
     ],
   })
 }
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}

@@ -6,7 +6,8 @@ import {KaopsError} from '../model/errors.js'
 import {ExitCode} from '../model/exit-codes.js'
 import type {LabSpec} from './lab-spec.js'
 import type {LabPaths} from './paths.js'
-import {haveCommand, pidAlive, tryRun} from './runner.js'
+import {pidAlive} from '../local/pid-alive.js'
+import {haveCommand, tryRun} from './runner.js'
 
 /**
  * The Debian root every lab host boots from, made once with debootstrap and cached. It is built

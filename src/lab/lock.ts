@@ -3,7 +3,7 @@ import {dirname} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {KaopsError} from '../model/errors.js'
 import {ExitCode} from '../model/exit-codes.js'
-import {pidAlive} from './runner.js'
+import {pidAlive} from '../local/pid-alive.js'
 
 export interface LabLockOptions {
   /** How long to wait for a live owner to finish (labs on other bridges share this lock). Default 10 min. */

@@ -70,15 +70,6 @@ export async function haveCommand(cmd: string): Promise<boolean> {
   }
 }
 
-/** Whether a process with this pid exists (EPERM: it does, but belongs to another user). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /**
  * Starts a long-lived program in its own session, detached from us, stdout+stderr to `logFd`.
