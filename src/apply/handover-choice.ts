@@ -3,13 +3,11 @@
  * instances it holds now, and which peer kaopsd should take each over.
  */
 import type {DesiredHost, DesiredVip} from '../model/desired-state.js'
-import type {GateObservation} from './gate.js'
+import {holdersOf, type GateObservation} from './gate.js'
 
-const ipOf = (cidr: string) => cidr.split('/')[0]!
-
-/** The host's instances whose VIPs sit on it now (not on lo). */
+/** The host's instances whose VIPs sit on it now (not on lo): the gate's own holder test. */
 export function heldVips(host: DesiredHost, me: GateObservation): DesiredVip[] {
-  return host.vips.filter((v) => v.addresses.some((a) => me.addresses.some((x) => x.ifname !== 'lo' && ipOf(x.cidr) === ipOf(a))))
+  return host.vips.filter((v) => holdersOf(v, [me]).length > 0)
 }
 
 /**

@@ -63,8 +63,6 @@ export function interfacesWith(actual: ActualHost | undefined, address: string):
   return actual.addresses.filter((a) => sameIp(hostPart(a.cidr), ip)).map((a) => a.ifname)
 }
 
-/** kaopsd's `configHash` of the rendered configuration (one file, no includes). */
-export const loadedConfigHash = configHashOf
 
 const stripHash = (h: string | undefined): string | undefined => h?.replace(/^sha256:/, '').toLowerCase()
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex')
@@ -111,8 +109,8 @@ function hostChecks(inv: Inventory, d: DesiredHost, f: HostFacts | undefined, op
       if (!got?.exists) cfg.push(`${KAOPSD_CONFIG_PATH} is missing`)
       else if (got.sha256 !== wantHash) cfg.push(`${KAOPSD_CONFIG_PATH} differs from the inventory's rendering (edited by hand or not applied)`)
       const loaded = stripHash(status?.configHash)
-      const onDiskLoadHash = got?.content !== undefined ? loadedConfigHash(KAOPSD_CONFIG_PATH, got.content) : undefined
-      if (status && loaded !== onDiskLoadHash && loaded !== loadedConfigHash(KAOPSD_CONFIG_PATH, want.content)) cfg.push('kaopsd runs a configuration that is not the file on disk: reload pending')
+      const onDiskLoadHash = got?.content !== undefined ? configHashOf(KAOPSD_CONFIG_PATH, got.content) : undefined
+      if (status && loaded !== onDiskLoadHash && loaded !== configHashOf(KAOPSD_CONFIG_PATH, want.content)) cfg.push('kaopsd runs a configuration that is not the file on disk: reload pending')
       else if (status && onDiskLoadHash && loaded !== onDiskLoadHash) cfg.push('kaopsd runs an older configuration than the file on disk: reload pending')
       const ev = {wanted: wantHash.slice(0, 12), onDisk: got?.sha256?.slice(0, 12), loaded: loaded?.slice(0, 12)}
       out.push(cfg.length ? check('kaopsd.config', d.name, 'fail', cfg.join('; '), ev) : check('kaopsd.config', d.name, 'pass', 'configuration as the inventory renders it, and loaded', ev))

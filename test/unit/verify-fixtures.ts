@@ -5,7 +5,7 @@
  */
 import {createHash} from 'node:crypto'
 import {loadInventory} from '../../src/inventory/load.js'
-import {loadedConfigHash} from '../../src/verify/invariants.js'
+import {configHashOf} from '../../src/model/config-hash.js'
 import {renderHosts} from '../../src/render/render-hosts.js'
 import type {ActualHost} from '../../src/model/actual-state.js'
 import type {DesiredHost} from '../../src/model/desired-state.js'
@@ -33,7 +33,7 @@ export function stats(over: Partial<VrrpInstanceStats> = {}): VrrpInstanceStats 
 export function status(host: DesiredHost, state: 'MASTER' | 'BACKUP', priority: number, s: VrrpInstanceStats): KaopsdStatus {
   const conf = host.files.find((f) => f.path === '/etc/kaopsd/keepalived.conf')!
   return {
-    format_version: 1, version: '0.1.0', pid: 100, uptimeSeconds: 60, configPath: conf.path, configHash: loadedConfigHash(conf.path, conf.content), release: 'r1',
+    format_version: 1, version: '0.1.0', pid: 100, uptimeSeconds: 60, configPath: conf.path, configHash: configHashOf(conf.path, conf.content), release: 'r1',
     instances: [{name: 'VI_1', state, vrid: 51, interface: 'eth0', version: 2, family: 4, priority, effectivePriority: priority, vips: ['198.18.0.100/24'],
       masterAddress: '198.18.0.11', lastTransition: null, syncGroup: null, stats: s}],
     virtualServers: [{key: '198.18.0.100:80', address: '198.18.0.100', port: 80, protocol: 'TCP', backend: 'nftables', quorumUp: true,
