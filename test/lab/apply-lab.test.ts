@@ -20,6 +20,7 @@ import {runPlan} from '../../src/plan/run-plan.js'
 import {RemoteHost} from '../../src/remote/connection.js'
 import {labPaths, netnsName, vethName} from '../../src/lab/paths.js'
 import {rootDir} from '../../src/lab/rootfs.js'
+import {ipIn, vipHolders as vipHoldersOf} from './helpers/lab-hosts.js'
 import {ownLab} from './helpers/own-lab.js'
 import {startVipProbe, vipServesHttp as sharedVipServesHttp, type ProbeKind} from './helpers/vip-probe.js'
 
@@ -72,16 +73,6 @@ async function snapshot(name: string): Promise<Record<string, string>> {
   return snap
 }
 
-function ipIn(ns: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = spawn('ip', ['-n', ns, ...args], {stdio: ['ignore', 'pipe', 'inherit']})
-    let out = ''
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    c.on('error', reject)
-    c.on('close', () => resolve(out))
-  })
-}
-
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const c = spawn(cmd, args, {stdio: ['ignore', 'ignore', 'inherit']})
@@ -90,10 +81,7 @@ function run(cmd: string, args: string[]): Promise<void> {
   })
 }
 
-async function vipHolders(): Promise<string[]> {
-  const held = await Promise.all(DIRECTORS.map(async (d) => ((await ipIn(netnsName(d), ['-4', '-o', 'addr', 'show', 'dev', 'eth0'])).includes(` ${VIP}/`) ? d : '')))
-  return held.filter(Boolean)
-}
+const vipHolders = () => vipHoldersOf(DIRECTORS, VIP)
 
 async function sysctlIn(ns: string | undefined, key: string): Promise<string> {
   const path = `/proc/sys/${key.replace(/\./g, '/')}`

@@ -9,13 +9,13 @@ import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {inventoryModules} from '../../src/apply/inventory-modules.js'
 import {runApply} from '../../src/apply/run-apply.js'
 import {netnsName} from '../../src/lab/paths.js'
 import {defaultKaopsdPath} from '../../src/plan/kaopsd-artifact.js'
 import {verifyInventory} from '../../src/verify/run-verify.js'
+import {vipHolders} from './helpers/lab-hosts.js'
 import {ownLab} from './helpers/own-lab.js'
 import {startVipProbe, vipServesHttp} from './helpers/vip-probe.js'
 import {parseConfigText} from '../../src/daemon/config/index.js'
@@ -151,22 +151,6 @@ test('import --host of two keepalived directors; plan of the result moves no VIP
   }
 })
 
-/** Which directors have the VIP on eth0, read in their own namespaces. */
-async function vipHolders(): Promise<string[]> {
-  const held = await Promise.all(HOSTS.map(async (h) => ((await ipIn(netnsName(h.name), ['-4', '-o', 'addr', 'show', 'dev', 'eth0'])).includes(` ${VIP}/`) ? h.name : '')))
-  return held.filter(Boolean)
-}
-
-function ipIn(ns: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = spawn('ip', ['-n', ns, ...args], {stdio: ['ignore', 'pipe', 'inherit']})
-    let out = ''
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    c.on('error', reject)
-    c.on('close', () => resolve(out))
-  })
-}
-
 test('apply of the imported inventory: kaopsd replaces keepalived, no VIP moves, no ping to the VIP is lost, verify passes', {timeout: 300_000}, async (t) => {
   if (lab.skip) return t.skip(lab.skip)
   if (!existsSync(defaultKaopsdPath())) return t.skip(`kaopsd is not built (${defaultKaopsdPath()}): run npm run build`)
@@ -174,7 +158,7 @@ test('apply of the imported inventory: kaopsd replaces keepalived, no VIP moves,
   // The inventory refers to the password by environment variable, as import wrote it.
   process.env['KAOPS_VRRP_PASS_VI_1'] = '1111'
   const mods = await inventoryModules()
-  assert.deepEqual(await vipHolders(), ['imp1'], 'before: keepalived on imp1 holds the VIP')
+  assert.deepEqual(await vipHolders(HOSTS.map((h) => h.name), VIP), ['imp1'], 'before: keepalived on imp1 holds the VIP')
 
   // keepalived runs VRRP only here (no IPVS in this kernel), so the VIP answers pings, not HTTP.
   const watch = startVipProbe(CLIENT_NS, VIP, 'ping')
@@ -197,7 +181,7 @@ test('apply of the imported inventory: kaopsd replaces keepalived, no VIP moves,
       assert.equal((await r.exec('test -f /etc/keepalived/conf.d/vrrp.conf')).code, 0, `${h.name}: the hand-written keepalived config is left in place`)
     })
   }
-  assert.deepEqual(await vipHolders(), ['imp1'], 'after: the VIP is where it was, on imp1 alone')
+  assert.deepEqual(await vipHolders(HOSTS.map((h) => h.name), VIP), ['imp1'], 'after: the VIP is where it was, on imp1 alone')
   assert.ok(counts.sent > 100, `the probe ran through the apply (${counts.sent} pings)`)
   assert.equal(counts.sent - counts.received, 0, `no ping lost while kaopsd replaced keepalived: ${counts.received}/${counts.sent}`)
   // What keepalived could not do on this kernel, kaopsd's nftables data plane now does: DR to irs1.

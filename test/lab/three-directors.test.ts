@@ -5,7 +5,6 @@
 // one that fails. The tests build on each other in order over one lab torn down at the end.
 import {after, before, test, type TestContext} from 'node:test'
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -20,6 +19,7 @@ import {runDrillCommand} from '../../src/verify/drill-command.js'
 import {verifyInventory} from '../../src/verify/run-verify.js'
 import {ownLab} from './helpers/own-lab.js'
 import {startVipProbe, vipServesHttp} from './helpers/vip-probe.js'
+import {vipHolders as vipHoldersOf} from './helpers/lab-hosts.js'
 
 const INVENTORY = join(import.meta.dirname, 'three-directors.inventory.yaml')
 const VIP = '198.18.90.100'
@@ -51,20 +51,7 @@ const skipped = (t: TestContext): boolean => {
   return lab.skip !== undefined
 }
 
-function addrsOf(name: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = spawn('ip', ['-n', netnsName(name), '-4', '-o', 'addr', 'show', 'dev', 'eth0'], {stdio: ['ignore', 'pipe', 'inherit']})
-    let out = ''
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    c.on('error', reject)
-    c.on('close', () => resolve(out))
-  })
-}
-
-async function vipHolders(): Promise<string[]> {
-  const held = await Promise.all(DIRECTORS.map(async (d) => ((await addrsOf(d)).includes(` ${VIP}/`) ? d : '')))
-  return held.filter(Boolean)
-}
+const vipHolders = () => vipHoldersOf(DIRECTORS, VIP)
 
 /** Wait (bounded) until exactly `who` holds the VIP; the holders last seen. */
 async function settleOn(who: string, timeoutMs = 15_000): Promise<string[]> {
