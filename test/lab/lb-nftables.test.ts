@@ -25,6 +25,35 @@ function curlMany(lab: NetnsLab, client: string, vip: string, n: number): string
   return out
 }
 
+/**
+ * Both tests' topology, on a lab made with switches swc, sws and swd. NAT: client net
+ * 198.18.C.0/24, the director in front of the server net 198.18.S.0/24 (VIP .10 on `front`).
+ * DR: one segment 198.18.D.0/24, VIP .10 on the director and on the real servers' lo as /32,
+ * their ARP kept quiet.
+ */
+function natAndDrSegments(lab: NetnsLab, net: {client: number; servers: number; dr: number}) {
+  const ns = {cl: lab.host('cl'), dir: lab.host('dir'), rs1: lab.host('rs1'), rs2: lab.host('rs2')}
+  const [c, sv, d] = [`198.18.${net.client}`, `198.18.${net.servers}`, `198.18.${net.dr}`]
+  lab.attach(ns.cl, 'swc', 'nat0', `${c}.2/24`, 'c-nat')
+  lab.attach(ns.dir, 'swc', 'front', `${c}.1/24`, 'd-front')
+  lab.attach(ns.dir, 'sws', 'back', `${sv}.1/24`, 'd-back')
+  lab.attach(ns.rs1, 'sws', 'nat0', `${sv}.11/24`, 'r1-nat')
+  lab.attach(ns.rs2, 'sws', 'nat0', `${sv}.12/24`, 'r2-nat')
+  lab.ip(ns.dir, 'addr', 'add', `${c}.10/32`, 'dev', 'front')
+  for (const n of [ns.rs1, ns.rs2]) lab.ip(n, 'route', 'add', 'default', 'via', `${sv}.1`)
+  lab.exec(ns.dir, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
+  lab.attach(ns.cl, 'swd', 'dr0', `${d}.2/24`, 'c-dr')
+  lab.attach(ns.dir, 'swd', 'dr0', `${d}.1/24`, 'd-dr')
+  lab.attach(ns.rs1, 'swd', 'dr0', `${d}.11/24`, 'r1-dr')
+  lab.attach(ns.rs2, 'swd', 'dr0', `${d}.12/24`, 'r2-dr')
+  lab.ip(ns.dir, 'addr', 'add', `${d}.10/32`, 'dev', 'dr0')
+  for (const n of [ns.rs1, ns.rs2]) {
+    for (const k of ['all', 'default', 'lo', 'dr0']) lab.exec(n, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_ignore=1`, `net.ipv4.conf.${k}.arp_announce=2`])
+    lab.ip(n, 'addr', 'add', `${d}.10/32`, 'dev', 'lo')
+  }
+  return ns
+}
+
 const count = (xs: string[], x: string): number => xs.filter((v) => v === x).length
 
 test('nftables data plane: NAT spreads over both real servers, survives a failure and a reconcile; DR too', async (t) => {
@@ -36,28 +65,8 @@ test('nftables data plane: NAT spreads over both real servers, survives a failur
   const lab = NetnsLab.create(['swc', 'sws', 'swd'])
   const webs: Record<string, ChildProcess | undefined> = {}
   try {
-    const ns = {cl: lab.host('cl'), dir: lab.host('dir'), rs1: lab.host('rs1'), rs2: lab.host('rs2')}
-    // NAT: client net 198.18.70.0/24, server net 198.18.71.0/24 behind the director.
-    lab.attach(ns.cl, 'swc', 'nat0', '198.18.70.2/24', 'c-nat')
-    lab.attach(ns.dir, 'swc', 'front', '198.18.70.1/24', 'd-front')
-    lab.attach(ns.dir, 'sws', 'back', '198.18.71.1/24', 'd-back')
-    lab.attach(ns.rs1, 'sws', 'nat0', '198.18.71.11/24', 'r1-nat')
-    lab.attach(ns.rs2, 'sws', 'nat0', '198.18.71.12/24', 'r2-nat')
-    lab.ip(ns.dir, 'addr', 'add', '198.18.70.10/32', 'dev', 'front')
+    const ns = natAndDrSegments(lab, {client: 70, servers: 71, dr: 72})
     lab.ip(ns.cl, 'route', 'add', '198.18.71.0/24', 'via', '198.18.70.1')
-    for (const n of [ns.rs1, ns.rs2]) lab.ip(n, 'route', 'add', 'default', 'via', '198.18.71.1')
-    lab.exec(ns.dir, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
-    // DR: one segment 198.18.72.0/24; the VIP on the real servers' lo as /32, ARP kept quiet.
-    lab.attach(ns.cl, 'swd', 'dr0', '198.18.72.2/24', 'c-dr')
-    lab.attach(ns.dir, 'swd', 'dr0', '198.18.72.1/24', 'd-dr')
-    lab.attach(ns.rs1, 'swd', 'dr0', '198.18.72.11/24', 'r1-dr')
-    lab.attach(ns.rs2, 'swd', 'dr0', '198.18.72.12/24', 'r2-dr')
-    lab.ip(ns.dir, 'addr', 'add', '198.18.72.10/32', 'dev', 'dr0')
-    for (const n of [ns.rs1, ns.rs2]) {
-      for (const k of ['all', 'default', 'lo']) lab.exec(n, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_ignore=1`, `net.ipv4.conf.${k}.arp_announce=2`])
-      lab.exec(n, ['sysctl', '-qw', 'net.ipv4.conf.dr0.arp_ignore=1', 'net.ipv4.conf.dr0.arp_announce=2'])
-      lab.ip(n, 'addr', 'add', '198.18.72.10/32', 'dev', 'lo')
-    }
     webs.rs1 = await lab.startNameServer(ns.rs1, 'rs1')
     webs.rs2 = await lab.startNameServer(ns.rs2, 'rs2')
 
@@ -157,24 +166,7 @@ test('nftables data plane: persistence_timeout keeps a client on its server, tim
   const lab = NetnsLab.create(['swc', 'sws', 'swd'])
   const webs: Record<string, ChildProcess | undefined> = {}
   try {
-    const ns = {cl: lab.host('cl'), dir: lab.host('dir'), rs1: lab.host('rs1'), rs2: lab.host('rs2')}
-    lab.attach(ns.cl, 'swc', 'nat0', '198.18.74.2/24', 'c-nat')
-    lab.attach(ns.dir, 'swc', 'front', '198.18.74.1/24', 'd-front')
-    lab.attach(ns.dir, 'sws', 'back', '198.18.75.1/24', 'd-back')
-    lab.attach(ns.rs1, 'sws', 'nat0', '198.18.75.11/24', 'r1-nat')
-    lab.attach(ns.rs2, 'sws', 'nat0', '198.18.75.12/24', 'r2-nat')
-    lab.ip(ns.dir, 'addr', 'add', '198.18.74.10/32', 'dev', 'front')
-    for (const n of [ns.rs1, ns.rs2]) lab.ip(n, 'route', 'add', 'default', 'via', '198.18.75.1')
-    lab.exec(ns.dir, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
-    lab.attach(ns.cl, 'swd', 'dr0', '198.18.76.2/24', 'c-dr')
-    lab.attach(ns.dir, 'swd', 'dr0', '198.18.76.1/24', 'd-dr')
-    lab.attach(ns.rs1, 'swd', 'dr0', '198.18.76.11/24', 'r1-dr')
-    lab.attach(ns.rs2, 'swd', 'dr0', '198.18.76.12/24', 'r2-dr')
-    lab.ip(ns.dir, 'addr', 'add', '198.18.76.10/32', 'dev', 'dr0')
-    for (const n of [ns.rs1, ns.rs2]) {
-      for (const k of ['all', 'default', 'lo', 'dr0']) lab.exec(n, ['sysctl', '-qw', `net.ipv4.conf.${k}.arp_ignore=1`, `net.ipv4.conf.${k}.arp_announce=2`])
-      lab.ip(n, 'addr', 'add', '198.18.76.10/32', 'dev', 'lo')
-    }
+    const ns = natAndDrSegments(lab, {client: 74, servers: 75, dr: 76})
     // Client addresses: .2 is the one followed closely, .3 to .9 show the spread.
     const clients = [2, 3, 4, 5, 6, 7, 8, 9]
     for (const c of clients.slice(1)) {

@@ -3,6 +3,7 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {runRollout} from '../../src/apply/rollout.js'
 import {newHostRun, type HostShell} from '../../src/apply/host-run.js'
+import type {ExecOptions} from '../../src/remote/connection.js'
 import {defaultPlaybookPath, loadPlaybook} from '../../src/apply/playbook-load.js'
 import {formatSummary} from '../../src/apply/summary.js'
 import type {RolloutEnv} from '../../src/apply/rollout-env.js'
@@ -26,6 +27,12 @@ interface Fake {
   shell: HostShell
 }
 
+/** What a fake host runs: the script on stdin for `sh -s`, else the command itself. */
+const scriptOf = (command: string, o?: ExecOptions): string => (command === 'sh -s' ? String(o?.stdin ?? '') : command)
+const ok = (stdout = 'OK\n') => ({stdout, stderr: '', code: 0})
+/** The release a switch script points `current` at. */
+const switchTarget = (script: string): string | undefined => /releases\/(\S+?)'? /.exec(script.split('\n').find((l) => l.startsWith('ln -s')) ?? '')?.[1]?.replace(/'/g, '')
+
 /** A host that answers kaops' scripts by what they contain; `reject` makes `kaopsd -t` fail. */
 function fakeHost(name: string, opts: {reject?: boolean; holdsVip?: boolean; lockedBy?: string} = {}): Fake {
   const log: string[] = []
@@ -36,8 +43,7 @@ function fakeHost(name: string, opts: {reject?: boolean; holdsVip?: boolean; loc
   const shell: HostShell = {
     close() {},
     async exec(command, o) {
-      const script = command === 'sh -s' ? String(o?.stdin ?? '') : command
-      const ok = (stdout = 'OK\n') => ({stdout, stderr: '', code: 0})
+      const script = scriptOf(command, o)
       if (script.includes('echo TAKEN')) {
         log.push('lock')
         return ok(opts.lockedBy ? `HELD\n${opts.lockedBy}\n` : 'TAKEN\n')
@@ -48,8 +54,7 @@ function fakeHost(name: string, opts: {reject?: boolean; holdsVip?: boolean; loc
         return opts.reject ? {stdout: 'line 3: unknown keyword "bogus"\n', stderr: '', code: 1} : ok()
       }
       if (script.includes('.current.kaops-tmp')) {
-        const m = /releases\/(\S+?)'? /.exec(script.split('\n').find((l) => l.startsWith('ln -s'))!)
-        current = m ? m[1]!.replace(/'/g, '') : 'x'
+        current = switchTarget(script) ?? 'x'
         log.push('switch')
         return ok()
       }
@@ -167,8 +172,7 @@ function releaseHost(manifests: ReleaseManifest[], current: string, beforeLock?:
   const shell: HostShell = {
     close() {},
     async exec(command, o) {
-      const script = command === 'sh -s' ? String(o?.stdin ?? '') : command
-      const ok = (stdout = 'OK\n') => ({stdout, stderr: '', code: 0})
+      const script = scriptOf(command, o)
       if (script.includes('echo TAKEN')) {
         beforeLock?.(state)
         return ok('TAKEN\n')
@@ -178,7 +182,7 @@ function releaseHost(manifests: ReleaseManifest[], current: string, beforeLock?:
       const cat = /^cat '?\/opt\/kaops\/releases\/([^/\s']+)\/manifest\.json'?$/.exec(script)
       if (cat) return ok(JSON.stringify(byId.get(cat[1]!)))
       if (script.includes('.current.kaops-tmp')) {
-        state.current = /releases\/(\S+?)'? /.exec(script.split('\n').find((l) => l.startsWith('ln -s'))!)![1]!.replace(/'/g, '')
+        state.current = switchTarget(script)!
         log.push(`switch ${state.current}`)
         return ok()
       }

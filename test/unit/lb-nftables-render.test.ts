@@ -265,13 +265,19 @@ test('unsupported algorithms and kinds are config errors that list what is suppo
   assert.deepEqual(nftablesProblems([vs({}), vs({algo: 'sh', kind: 'DR', interface: 'eth0'})]), [])
 })
 
-test('the rendered transactions are accepted by nft itself (nft -c in a private network namespace)', (t) => {
+/** Skips the test (true) when this machine cannot run nft in a private network namespace. */
+function skipWithoutNft(t: TestContext, why = ''): boolean {
   try {
     execFileSync('unshare', ['-n', 'nft', '--version'], {stdio: 'ignore'})
+    return false
   } catch {
-    t.skip('needs root, unshare and nft to dry-run the transaction')
-    return
+    t.skip(`needs root, unshare and nft${why ? ` ${why}` : ''}`)
+    return true
   }
+}
+
+test('the rendered transactions are accepted by nft itself (nft -c in a private network namespace)', (t) => {
+  if (skipWithoutNft(t, 'to dry-run the transaction')) return
   const all = [
     vs({}), vs({algo: 'rr', key: {kind: 'fwmark', family: 'ipv4', mark: 7}}),
     vs({algo: 'sh', persistenceTimeoutS: 60, persistencePrefix: 24, key: {kind: 'address', family: 'ipv4', address: '198.18.0.10', port: 53, protocol: 'UDP'}}),
@@ -299,12 +305,7 @@ async function privateNft(t: TestContext): Promise<(args: string[], input?: stri
 }
 
 test('persistence against the kernel: read back it agrees, packet-path clients survive a reconcile, a departed server\'s are evicted, switching off removes it all', async (t) => {
-  try {
-    execFileSync('unshare', ['-n', 'nft', '--version'], {stdio: 'ignore'})
-  } catch {
-    t.skip('needs root, unshare and nft')
-    return
-  }
+  if (skipWithoutNft(t)) return
   const inNs = await privateNft(t)
   const read = (): Map<NftFamily, NftTableState | undefined> => new Map([['ip', parseNftJson('ip', inNs(['-j', 'list', 'table', 'ip', 'kaopsd']))]])
   const apply = (desired: VirtualService[], current: Map<NftFamily, NftTableState | undefined>): string[] => {
@@ -342,12 +343,7 @@ test('persistence against the kernel: read back it agrees, packet-path clients s
 })
 
 test('backend: a client rescheduled between the read and the eviction makes the transaction fail once; a fresh read applies it', async (t) => {
-  try {
-    execFileSync('unshare', ['-n', 'nft', '--version'], {stdio: 'ignore'})
-  } catch {
-    t.skip('needs root, unshare and nft')
-    return
-  }
+  if (skipWithoutNft(t)) return
   const inNs = await privateNft(t)
   const id = 'vs4_tcp_198_18_0_10_80'
   let transactions = 0

@@ -1,4 +1,4 @@
-import type {RouterConfig} from '../../src/daemon/vrrp/router.js'
+import {createRouter, step, type Router, type RouterAction, type RouterConfig, type RouterEvent} from '../../src/daemon/vrrp/router.js'
 
 /** The router configuration the VRRP unit and conformance tests start from (keepalived's defaults). */
 export function routerConfig(over: Partial<RouterConfig> = {}): RouterConfig {
@@ -23,4 +23,16 @@ export function routerConfig(over: Partial<RouterConfig> = {}): RouterConfig {
     garp: {masterDelayCs: 500, masterRepeat: 5, masterRefreshCs: 0, masterRefreshRepeat: 1, intervalCs: 0},
     ...over,
   }
+}
+
+/** Drives one router by hand; returns the router after all events and every action. */
+export function drive(config: RouterConfig, events: [number, RouterEvent][]): {r: Router; actions: RouterAction[]} {
+  let r = createRouter(config, 0)
+  const actions: RouterAction[] = []
+  for (const [at, ev] of events) {
+    const out = step(r, ev, at)
+    r = out.router
+    actions.push(...out.actions)
+  }
+  return {r, actions}
 }

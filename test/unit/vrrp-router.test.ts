@@ -1,11 +1,11 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {createRouter, step, type Router, type RouterConfig, type RouterEvent, type RouterAction} from '../../src/daemon/vrrp/router.js'
+import {step, type RouterConfig, type RouterEvent} from '../../src/daemon/vrrp/router.js'
 import {runLan, type LanInput, type LanStep} from '../../src/daemon/vrrp/virtual-clock.js'
 import {masterDownUs, skewUs} from '../../src/daemon/vrrp/timers.js'
 import {passwordBytes, type Advert} from '../../src/daemon/vrrp/packet.js'
 import {syncGroupDecisions} from '../../src/daemon/vrrp/sync-group.js'
-import {routerConfig as cfg} from './vrrp-fixtures.js'
+import {drive, routerConfig as cfg} from './vrrp-fixtures.js'
 
 
 const A = (over: Partial<RouterConfig> = {}): RouterConfig => cfg({name: 'A', priority: 150, primaryAddress: '198.18.240.1', ...over})
@@ -22,17 +22,6 @@ function advert(over: Partial<Advert> = {}): Advert {
 }
 const rx = (over: Partial<Advert> = {}, src = '198.18.240.1', ttl: number | null = 255, dst = '224.0.0.18'): RouterEvent => ({kind: 'advert', advert: advert(over), src, dst, ttl})
 
-/** Drives one router by hand; returns the router after all events and every action. */
-function drive(config: RouterConfig, events: [number, RouterEvent][]): {r: Router; actions: RouterAction[]} {
-  let r = createRouter(config, 0)
-  const actions: RouterAction[] = []
-  for (const [at, ev] of events) {
-    const out = step(r, ev, at)
-    r = out.router
-    actions.push(...out.actions)
-  }
-  return {r, actions}
-}
 
 test('timing formulas are keepalived\'s: v2 skew in seconds, v3 skew from the master interval', () => {
   assert.equal(skewUs(2, 100, 1_000_000), 609_375)

@@ -3,11 +3,11 @@
 // takeover (or its lease running out) gives mastership back to a preempting higher priority.
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {createRouter, status, step, type Router, type RouterAction, type RouterConfig, type RouterEvent} from '../../src/daemon/vrrp/router.js'
+import {status, step, type RouterConfig} from '../../src/daemon/vrrp/router.js'
 import {runLan, type LanInput, type LanStep} from '../../src/daemon/vrrp/virtual-clock.js'
 import {masterDownUs} from '../../src/daemon/vrrp/timers.js'
 import {withSyncGroupMembers} from '../../src/daemon/vrrp/sync-group.js'
-import {routerConfig as cfg} from './vrrp-fixtures.js'
+import {drive, routerConfig as cfg} from './vrrp-fixtures.js'
 
 const A = (over: Partial<RouterConfig> = {}): RouterConfig => cfg({name: 'A', priority: 150, primaryAddress: '198.18.240.1', ...over})
 const B = (over: Partial<RouterConfig> = {}): RouterConfig => cfg({name: 'B', priority: 100, primaryAddress: '198.18.240.2', ...over})
@@ -44,17 +44,6 @@ const released = (steps: LanStep[], router: string, after = 0): LanStep | undefi
   steps.find((s) => s.router === router && s.at >= after && s.actions.some((a) => a.kind === 'removeAddresses'))
 const advertsOf = (s: LanStep): number[] => s.actions.flatMap((a) => (a.kind === 'sendAdvert' ? [a.advert.priority] : []))
 const logs = (steps: LanStep[], router: string): string => steps.filter((s) => s.router === router).flatMap((s) => s.actions.flatMap((a) => (a.kind === 'log' ? [a.message] : []))).join('\n')
-
-function drive(config: RouterConfig, events: [number, RouterEvent][]): {r: Router; actions: RouterAction[]} {
-  let r = createRouter(config, 0)
-  const actions: RouterAction[] = []
-  for (const [at, ev] of events) {
-    const out = step(r, ev, at)
-    r = out.router
-    actions.push(...out.actions)
-  }
-  return {r, actions}
-}
 
 test('takeover: the backup becomes master at once at 254, the old master releases only after', () => {
   const {steps, routers} = runLan({A: A(), B: B()}, [...settled, takeover('B', 10_000, 60_000, 'restart of A')], 15_000)
